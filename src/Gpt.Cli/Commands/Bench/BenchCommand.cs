@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace Gpt.Cli.Commands.Bench;
+
+/// <summary><c>gpt bench …</c>: measurements that print JSON; one file per benchmark.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Run a benchmark and print its figures as JSON.");
+        return bench;
+    }
+}

@@ -1,0 +1,13 @@
+using System.CommandLine;
+using Gpt.Cli.Commands.Bench;
+
+namespace Gpt.Cli.Commands;
+
+/// <summary>The top-level commands of <c>gpt</c>; each lives in its own file.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return BenchCommand.Create();
+    }
+}
