@@ -1,0 +1,159 @@
+using System.Runtime.CompilerServices;
+
+namespace Gpt.Kernels.Devices.Cpu;
+
+/// <summary>
+/// The CPU device: host memory and the SIMD, multi-threaded kernels of this folder. Each op views
+/// its slices as spans and calls the matching <c>Cpu*</c> kernel, which validates the sizes.
+/// </summary>
+public sealed unsafe class CpuDevice : Device
+{
+    internal static readonly CpuDevice Instance = new();
+
+    private CpuDevice() { }
+
+    /// <inheritdoc />
+    public override DeviceKind Kind => DeviceKind.Cpu;
+
+    /// <inheritdoc />
+    public override string Name => $"CPU ({CpuParallel.ThreadCount} threads)";
+
+    /// <inheritdoc />
+    public override DeviceBuffer<T> Allocate<T>(long length) => new CpuBuffer<T>(this, length);
+
+    /// <inheritdoc />
+    public override void Upload<T>(ReadOnlySpan<T> source, Slice<T> destination)
+    {
+        if (source.Length != destination.Length)
+            throw new ArgumentException($"source has {source.Length} elements, destination {destination.Length}.", nameof(source));
+        source.CopyTo(W(destination));
+    }
+
+    /// <inheritdoc />
+    public override void Download<T>(Slice<T> source, Span<T> destination)
+    {
+        if (source.Length != destination.Length)
+            throw new ArgumentException($"source has {source.Length} elements, destination {destination.Length}.", nameof(destination));
+        R(source).CopyTo(destination);
+    }
+
+    /// <summary>The host memory behind a slice of a CPU buffer.</summary>
+    /// <typeparam name="T">Element type.</typeparam>
+    /// <param name="slice">A slice of a buffer this device allocated (or empty).</param>
+    public static Span<T> AsSpan<T>(Slice<T> slice) where T : unmanaged => W(slice);
+
+    /// <summary>The host memory behind a slice of a CPU buffer, read-only.</summary>
+    /// <typeparam name="T">Element type.</typeparam>
+    /// <param name="slice">A slice of a buffer this device allocated (or empty).</param>
+    public static ReadOnlySpan<T> AsReadOnlySpan<T>(Slice<T> slice) where T : unmanaged => W(slice);
+
+    /// <inheritdoc />
+    public override void MatMul(Slice<float> a, Slice<float> b, Slice<float> c, int m, int n, int k, bool transA, bool transB, float alpha, float beta, Slice<float> bias)
+        => CpuGemm.MatMul(R(a), R(b), W(c), m, n, k, transA, transB, alpha, beta, R(bias));
+
+    /// <inheritdoc />
+    public override void BatchedMatMul(Slice<float> a, Slice<float> b, Slice<float> c, int batch, int m, int n, int k, bool transA, bool transB, float alpha, float beta)
+        => CpuGemm.BatchedMatMul(R(a), R(b), W(c), batch, m, n, k, transA, transB, alpha, beta);
+
+    /// <inheritdoc />
+    public override void LayerNormForward(Slice<float> input, Slice<float> weight, Slice<float> bias, Slice<float> output, Slice<float> mean, Slice<float> rstd, int rows, int cols, float epsilon)
+        => CpuLayerNorm.Forward(R(input), R(weight), R(bias), W(output), W(mean), W(rstd), rows, cols, epsilon);
+
+    /// <inheritdoc />
+    public override void LayerNormBackward(Slice<float> dOutput, Slice<float> input, Slice<float> weight, Slice<float> mean, Slice<float> rstd, Slice<float> dInput, Slice<float> dWeight, Slice<float> dBias, int rows, int cols)
+        => CpuLayerNorm.Backward(R(dOutput), R(input), R(weight), R(mean), R(rstd), W(dInput), W(dWeight), W(dBias), rows, cols);
+
+    /// <inheritdoc />
+    public override void GeluForward(Slice<float> input, Slice<float> output, int count)
+        => CpuGelu.Forward(R(input), W(output), count);
+
+    /// <inheritdoc />
+    public override void GeluBackward(Slice<float> input, Slice<float> dOutput, Slice<float> dInput, int count)
+        => CpuGelu.Backward(R(input), R(dOutput), W(dInput), count);
+
+    /// <inheritdoc />
+    public override void SoftmaxForward(Slice<float> input, Slice<float> output, int rows, int cols)
+        => CpuSoftmax.Forward(R(input), W(output), rows, cols);
+
+    /// <inheritdoc />
+    public override void SoftmaxBackward(Slice<float> output, Slice<float> dOutput, Slice<float> dInput, int rows, int cols)
+        => CpuSoftmax.Backward(R(output), R(dOutput), W(dInput), rows, cols);
+
+    /// <inheritdoc />
+    public override void AttentionForward(Slice<float> qkv, Slice<float> output, Slice<float> logSumExp, int batch, int seqLen, int heads, int headSize)
+        => CpuAttention.Forward(R(qkv), W(output), W(logSumExp), batch, seqLen, heads, headSize);
+
+    /// <inheritdoc />
+    public override void AttentionBackward(Slice<float> dOutput, Slice<float> qkv, Slice<float> output, Slice<float> logSumExp, Slice<float> dQkv, int batch, int seqLen, int heads, int headSize)
+        => CpuAttention.Backward(R(dOutput), R(qkv), R(output), R(logSumExp), W(dQkv), batch, seqLen, heads, headSize);
+
+    /// <inheritdoc />
+    public override void CrossEntropyForward(Slice<float> logits, Slice<int> targets, Slice<float> losses, Slice<float> logSumExp, int rows, int vocab)
+        => CpuCrossEntropy.Forward(R(logits), R(targets), W(losses), W(logSumExp), rows, vocab);
+
+    /// <inheritdoc />
+    public override void CrossEntropyBackward(Slice<float> logits, Slice<float> logSumExp, Slice<int> targets, Slice<float> dLosses, Slice<float> dLogits, int rows, int vocab)
+        => CpuCrossEntropy.Backward(R(logits), R(logSumExp), R(targets), R(dLosses), W(dLogits), rows, vocab);
+
+    /// <inheritdoc />
+    public override void EmbeddingForward(Slice<int> ids, Slice<float> table, Slice<float> output, int count, int dim, int tableRows)
+        => CpuEmbedding.Forward(R(ids), R(table), W(output), count, dim, tableRows);
+
+    /// <inheritdoc />
+    public override void EmbeddingBackward(Slice<int> ids, Slice<float> dOutput, Slice<float> dTable, int count, int dim)
+        => CpuEmbedding.Backward(R(ids), R(dOutput), W(dTable), count, dim);
+
+    /// <inheritdoc />
+    public override void AdamWStep(Slice<float> param, Slice<float> grad, Slice<float> m, Slice<float> v, int count, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step, float gradScale)
+        => CpuAdamW.Step(W(param), R(grad), W(m), W(v), count, learningRate, beta1, beta2, epsilon, weightDecay, step, gradScale);
+
+    /// <inheritdoc />
+    public override void Add(Slice<float> a, Slice<float> b, Slice<float> output, int count)
+        => CpuElementwise.Add(R(a), R(b), W(output), count);
+
+    /// <inheritdoc />
+    public override void AddInPlace(Slice<float> accumulator, Slice<float> x, int count)
+        => CpuElementwise.AddInPlace(W(accumulator), R(x), count);
+
+    /// <inheritdoc />
+    public override void Scale(Slice<float> x, float alpha, Slice<float> output, int count)
+        => CpuElementwise.Scale(R(x), alpha, W(output), count);
+
+    /// <inheritdoc />
+    public override void Fill(Slice<float> output, float value, int count)
+        => CpuElementwise.Fill(W(output), value, count);
+
+    /// <inheritdoc />
+    public override void Copy(Slice<float> x, Slice<float> output, int count)
+        => CpuElementwise.Copy(R(x), W(output), count);
+
+    /// <inheritdoc />
+    public override void DropoutForward(Slice<float> input, Slice<float> output, int count, float p, ulong seed)
+        => CpuElementwise.DropoutForward(R(input), W(output), count, p, seed);
+
+    /// <inheritdoc />
+    public override void DropoutBackward(Slice<float> dOutput, Slice<float> dInput, int count, float p, ulong seed)
+        => CpuElementwise.DropoutBackward(R(dOutput), W(dInput), count, p, seed);
+
+    /// <inheritdoc />
+    public override void ColumnSum(Slice<float> input, Slice<float> output, int rows, int cols)
+        => CpuReduce.ColumnSum(R(input), W(output), rows, cols);
+
+    /// <inheritdoc />
+    public override double Sum(Slice<float> x) => CpuReduce.Sum(R(x));
+
+    /// <inheritdoc />
+    public override double SumOfSquares(Slice<float> x) => CpuReduce.SumOfSquares(R(x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ReadOnlySpan<T> R<T>(Slice<T> slice) where T : unmanaged => W(slice);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Span<T> W<T>(Slice<T> slice) where T : unmanaged
+    {
+        if (slice.Length == 0) return default;
+        if (slice.Buffer is not CpuBuffer<T> buffer)
+            throw new ArgumentException($"a {slice.Buffer?.Device.Kind} buffer was passed to the CPU device; copy it to the CPU first.");
+        return new Span<T>(buffer.Pointer + slice.Offset, slice.Length);
+    }
+}

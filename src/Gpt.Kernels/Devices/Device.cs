@@ -1,0 +1,137 @@
+using Gpt.Kernels.Devices.Cpu;
+
+namespace Gpt.Kernels.Devices;
+
+/// <summary>
+/// A compute device: allocates buffers and runs the SDK's small, backend-neutral op surface on them.
+/// Shapes use the llm.c legend: B batch, T time, C channels, NH heads, HS head size, V vocabulary.
+/// Gradient outputs marked "+=" accumulate; an empty slice there means "frozen, skip".
+/// </summary>
+public abstract class Device : IDisposable
+{
+    /// <summary>The CPU device (always present; shared, never disposed).</summary>
+    public static Device Cpu => CpuDevice.Instance;
+
+    /// <summary>Which back end this is.</summary>
+    public abstract DeviceKind Kind { get; }
+
+    /// <summary>A human-readable description (processor or GPU name and thread count).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Returns the device of the given kind, or throws <see cref="NotSupportedException"/>
+    /// saying why it is absent; <see cref="DeviceKind.Auto"/> picks the best device present.</summary>
+    /// <param name="kind">The device wanted.</param>
+    public static Device Get(DeviceKind kind) => kind switch
+    {
+        DeviceKind.Auto or DeviceKind.Cpu => Cpu,
+        _ => throw new NotSupportedException(
+            $"The {kind} device is not available: this build of Gpt.Kernels runs on the CPU only. Use DeviceKind.Cpu or DeviceKind.Auto."),
+    };
+
+    /// <summary>Allocates an uninitialised buffer of <paramref name="length"/> elements.</summary>
+    /// <typeparam name="T">Element type.</typeparam>
+    /// <param name="length">Number of elements.</param>
+    public abstract DeviceBuffer<T> Allocate<T>(long length) where T : unmanaged;
+
+    /// <summary>Copies host data into device memory.</summary>
+    /// <typeparam name="T">Element type.</typeparam>
+    /// <param name="source">Host data; its length must equal the destination's.</param>
+    /// <param name="destination">Device slice.</param>
+    public abstract void Upload<T>(ReadOnlySpan<T> source, Slice<T> destination) where T : unmanaged;
+
+    /// <summary>Copies device memory to the host.</summary>
+    /// <typeparam name="T">Element type.</typeparam>
+    /// <param name="source">Device slice.</param>
+    /// <param name="destination">Host memory; its length must equal the source's.</param>
+    public abstract void Download<T>(Slice<T> source, Span<T> destination) where T : unmanaged;
+
+    /// <summary>C = alpha·op(A)·op(B) + beta·C (+ bias per column). op(A) is (m, k), op(B) is (k, n).</summary>
+    public abstract void MatMul(Slice<float> a, Slice<float> b, Slice<float> c, int m, int n, int k,
+        bool transA, bool transB, float alpha, float beta, Slice<float> bias);
+
+    /// <summary><see cref="MatMul"/> over <paramref name="batch"/> contiguous independent products.</summary>
+    public abstract void BatchedMatMul(Slice<float> a, Slice<float> b, Slice<float> c, int batch, int m, int n, int k,
+        bool transA, bool transB, float alpha, float beta);
+
+    /// <summary>LayerNorm over rows of (rows, cols); saves mean and rstd (rows) for backward.</summary>
+    public abstract void LayerNormForward(Slice<float> input, Slice<float> weight, Slice<float> bias, Slice<float> output,
+        Slice<float> mean, Slice<float> rstd, int rows, int cols, float epsilon);
+
+    /// <summary>LayerNorm backward; dInput, dWeight, dBias +=.</summary>
+    public abstract void LayerNormBackward(Slice<float> dOutput, Slice<float> input, Slice<float> weight, Slice<float> mean,
+        Slice<float> rstd, Slice<float> dInput, Slice<float> dWeight, Slice<float> dBias, int rows, int cols);
+
+    /// <summary>GELU, tanh form.</summary>
+    public abstract void GeluForward(Slice<float> input, Slice<float> output, int count);
+
+    /// <summary>GELU backward; dInput +=.</summary>
+    public abstract void GeluBackward(Slice<float> input, Slice<float> dOutput, Slice<float> dInput, int count);
+
+    /// <summary>Row-wise softmax of (rows, cols).</summary>
+    public abstract void SoftmaxForward(Slice<float> input, Slice<float> output, int rows, int cols);
+
+    /// <summary>Softmax backward from its output; dInput +=.</summary>
+    public abstract void SoftmaxBackward(Slice<float> output, Slice<float> dOutput, Slice<float> dInput, int rows, int cols);
+
+    /// <summary>Causal self-attention: qkv (B, T, 3C) → output (B, T, C); logSumExp (B, NH, T) saved.</summary>
+    public abstract void AttentionForward(Slice<float> qkv, Slice<float> output, Slice<float> logSumExp,
+        int batch, int seqLen, int heads, int headSize);
+
+    /// <summary>Attention backward; dQkv +=.</summary>
+    public abstract void AttentionBackward(Slice<float> dOutput, Slice<float> qkv, Slice<float> output, Slice<float> logSumExp,
+        Slice<float> dQkv, int batch, int seqLen, int heads, int headSize);
+
+    /// <summary>Softmax cross-entropy per row of logits (rows, V); targets below zero are ignored (loss 0).</summary>
+    public abstract void CrossEntropyForward(Slice<float> logits, Slice<int> targets, Slice<float> losses, Slice<float> logSumExp,
+        int rows, int vocab);
+
+    /// <summary>dLogits = (softmax − onehot)·dLosses[row] (overwrites; may be the logits' own memory).</summary>
+    public abstract void CrossEntropyBackward(Slice<float> logits, Slice<float> logSumExp, Slice<int> targets, Slice<float> dLosses,
+        Slice<float> dLogits, int rows, int vocab);
+
+    /// <summary>output (count, dim) = table[ids].</summary>
+    public abstract void EmbeddingForward(Slice<int> ids, Slice<float> table, Slice<float> output, int count, int dim, int tableRows);
+
+    /// <summary>dTable[ids[i]] += dOutput[i], deterministically.</summary>
+    public abstract void EmbeddingBackward(Slice<int> ids, Slice<float> dOutput, Slice<float> dTable, int count, int dim);
+
+    /// <summary>One AdamW step (decoupled weight decay, bias-corrected) on a parameter range.</summary>
+    public abstract void AdamWStep(Slice<float> param, Slice<float> grad, Slice<float> m, Slice<float> v, int count,
+        float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step, float gradScale);
+
+    /// <summary>output = a + b.</summary>
+    public abstract void Add(Slice<float> a, Slice<float> b, Slice<float> output, int count);
+
+    /// <summary>accumulator += x.</summary>
+    public abstract void AddInPlace(Slice<float> accumulator, Slice<float> x, int count);
+
+    /// <summary>output = alpha·x.</summary>
+    public abstract void Scale(Slice<float> x, float alpha, Slice<float> output, int count);
+
+    /// <summary>Sets every element to <paramref name="value"/>.</summary>
+    public abstract void Fill(Slice<float> output, float value, int count);
+
+    /// <summary>output = x.</summary>
+    public abstract void Copy(Slice<float> x, Slice<float> output, int count);
+
+    /// <summary>Inverted dropout with a mask hashed from (seed, index).</summary>
+    public abstract void DropoutForward(Slice<float> input, Slice<float> output, int count, float p, ulong seed);
+
+    /// <summary>Dropout backward from the same seed; dInput +=.</summary>
+    public abstract void DropoutBackward(Slice<float> dOutput, Slice<float> dInput, int count, float p, ulong seed);
+
+    /// <summary>Deterministic sum.</summary>
+    public abstract double Sum(Slice<float> x);
+
+    /// <summary>Deterministic sum of squares (global gradient norm).</summary>
+    public abstract double SumOfSquares(Slice<float> x);
+
+    /// <summary>output (cols) += column sums of input (rows, cols).</summary>
+    public abstract void ColumnSum(Slice<float> input, Slice<float> output, int rows, int cols);
+
+    /// <summary>Waits until all queued work has finished (a no-op on the CPU).</summary>
+    public virtual void Synchronize() { }
+
+    /// <summary>Releases device resources.</summary>
+    public virtual void Dispose() => GC.SuppressFinalize(this);
+}

@@ -1,0 +1,59 @@
+namespace Gpt.Sdk.Tensors;
+
+public static partial class TensorOps
+{
+    /// <summary>
+    /// Mean softmax cross-entropy of logits (…, V) against targets, over the targets that are not
+    /// negative (a negative target masks its row out, e.g. prompt tokens in fine-tuning). Returns a
+    /// scalar. Backward writes the logits' gradient over the logits themselves (they are not needed
+    /// again), saving a (rows, V) buffer.
+    /// </summary>
+    /// <param name="tape">The tape recording the call.</param>
+    /// <param name="logits">Unnormalised scores (…, V).</param>
+    /// <param name="targets">One target per row of logits; negative = ignore.</param>
+    /// <param name="counted">Number of non-negative targets (the mean's denominator), known to the caller on the host.</param>
+    public static Tensor CrossEntropy(this Tape tape, Tensor logits, IndexTensor targets, int counted)
+    {
+        int rows = logits.Shape.Rows, vocab = logits.Shape.Last;
+        if (targets.Count != rows) throw new ArgumentException($"cross-entropy: {targets.Count} targets for {rows} rows of logits.");
+        if (counted <= 0) throw new ArgumentException("cross-entropy: every target is masked out; there is nothing to learn from this batch.");
+        var losses = tape.NewTensor(new Shape(rows));
+        var logSumExp = tape.NewTensor(new Shape(rows));
+        tape.Device.CrossEntropyForward(logits.Data, targets.Data, losses.Data, logSumExp.Data, rows, vocab);
+        var loss = tape.NewTensor(new Shape());
+        float mean = (float)(tape.Device.Sum(losses.Data) / counted);
+        tape.Device.Fill(loss.Data, mean, 1);
+        loss.RequiresGrad = tape.NeedsGrad(logits);
+        tape.Record(new TapeEntry
+        {
+            Op = CrossEntropyBackward.Instance, Input0 = logits, Indices = targets, Output = loss, Saved0 = losses, Saved1 = logSumExp, Int0 = counted,
+        });
+        return loss;
+    }
+
+    private sealed class CrossEntropyBackward : TapeOp
+    {
+        public static readonly CrossEntropyBackward Instance = new();
+
+        public override void Backward(Tape tape, in TapeEntry e)
+        {
+            var logits = e.Input0!;
+            int rows = logits.Shape.Rows, vocab = logits.Shape.Last;
+            Span<float> seed = stackalloc float[1];
+            tape.Device.Download(e.Output!.Grad!.Data, seed);
+            // Each row's loss enters the mean with weight 1/counted; reuse the per-row loss buffer for dLoss.
+            var dLosses = e.Saved0!.Data;
+            tape.Device.Fill(dLosses, seed[0] / e.Int0, rows);
+            if (logits.Grad is null)
+            {
+                tape.Device.CrossEntropyBackward(logits.Data, e.Saved1!.Data, e.Indices!.Data, dLosses, tape.GradInPlace(logits), rows, vocab);
+                return;
+            }
+
+            // The logits already carry a gradient from elsewhere: compute ours aside and add it.
+            var scratch = tape.NewTensor(logits.Shape);
+            tape.Device.CrossEntropyBackward(logits.Data, e.Saved1!.Data, e.Indices!.Data, dLosses, scratch.Data, rows, vocab);
+            tape.Device.AddInPlace(logits.Grad.Data, scratch.Data, logits.Length);
+        }
+    }
+}
