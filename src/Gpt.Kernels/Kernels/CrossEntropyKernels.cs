@@ -1,0 +1,66 @@
+namespace Gpt.Kernels;
+
+/// <summary>
+/// Softmax cross-entropy fused into one pass per row, the reference version. A negative target marks
+/// a row to ignore (padding, prompt tokens): its loss and its gradient are zero.
+/// </summary>
+public static class CrossEntropyKernels
+{
+    /// <summary>losses[r] = logSumExp(logits[r]) - logits[r, targets[r]] (0 for an ignored row).</summary>
+    /// <param name="logits">(rows, vocab) unnormalised scores.</param>
+    /// <param name="targets">(rows) the correct class per row, or negative to ignore the row.</param>
+    /// <param name="losses">(rows) per-row loss.</param>
+    /// <param name="logSumExp">(rows) log of each row's softmax denominator, saved for the backward pass
+    /// (written for ignored rows too).</param>
+    /// <param name="rows">Number of rows (positions).</param>
+    /// <param name="vocab">Number of classes.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A target is at least <paramref name="vocab"/>;
+    /// nothing is written.</exception>
+    public static void Forward(ReadOnlySpan<float> logits, ReadOnlySpan<int> targets, Span<float> losses,
+        Span<float> logSumExp, int rows, int vocab)
+    {
+        KernelGuards.CrossEntropy(logits.Length, targets, logSumExp.Length, losses.Length, nameof(losses), rows, vocab);
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> z = logits.Slice(r * vocab, vocab); // (vocab)
+            float max = float.NegativeInfinity;
+            for (int c = 0; c < vocab; c++) max = MathF.Max(max, z[c]);
+            float sum = 0f;
+            for (int c = 0; c < vocab; c++) sum += MathF.Exp(z[c] - max);
+            float lse = max + MathF.Log(sum);
+            logSumExp[r] = lse;
+            int target = targets[r];
+            losses[r] = target < 0 ? 0f : lse - z[target];
+        }
+    }
+
+    /// <summary>dLogits[r] = (softmax(logits[r]) - onehot(targets[r])) * dLosses[r], OVERWRITING dLogits
+    /// (zero for an ignored row).</summary>
+    /// <remarks><paramref name="dLogits"/> may be the same memory as <paramref name="logits"/>: each
+    /// element is read before it is written, so the gradient can replace the logits in place.</remarks>
+    /// <param name="logits">(rows, vocab) the forward input.</param>
+    /// <param name="logSumExp">(rows) saved by the forward pass.</param>
+    /// <param name="targets">(rows) the forward targets.</param>
+    /// <param name="dLosses">(rows) gradient with respect to each row's loss.</param>
+    /// <param name="dLogits">(rows, vocab) receives the gradient with respect to the logits.</param>
+    /// <param name="rows">Number of rows.</param>
+    /// <param name="vocab">Number of classes.</param>
+    public static void Backward(ReadOnlySpan<float> logits, ReadOnlySpan<float> logSumExp, ReadOnlySpan<int> targets,
+        ReadOnlySpan<float> dLosses, Span<float> dLogits, int rows, int vocab)
+    {
+        KernelGuards.CrossEntropy(logits.Length, targets, logSumExp.Length, dLosses.Length, nameof(dLosses), rows, vocab);
+        KernelGuards.Length(dLogits.Length, (long)rows * vocab, nameof(dLogits), "rows × vocab");
+        for (int r = 0; r < rows; r++)
+        {
+            int target = targets[r];
+            float lse = logSumExp[r];
+            float dLoss = target < 0 ? 0f : dLosses[r];
+            for (int c = 0; c < vocab; c++)
+            {
+                int i = r * vocab + c;
+                float p = MathF.Exp(logits[i] - lse); // read before the (possibly aliased) write
+                dLogits[i] = target < 0 ? 0f : (p - (c == target ? 1f : 0f)) * dLoss;
+            }
+        }
+    }
+}

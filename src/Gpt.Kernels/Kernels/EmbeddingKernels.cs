@@ -1,0 +1,42 @@
+namespace Gpt.Kernels;
+
+/// <summary>
+/// Table lookup (token and position embeddings), the reference version.
+/// </summary>
+public static class EmbeddingKernels
+{
+    /// <summary>output[i] = table[ids[i]]: copies one table row per id.</summary>
+    /// <param name="ids">(count) row indices into the table.</param>
+    /// <param name="table">(tableRows, dim) the embedding table.</param>
+    /// <param name="output">(count, dim) the looked-up rows.</param>
+    /// <param name="count">Number of ids.</param>
+    /// <param name="dim">Row width.</param>
+    /// <param name="tableRows">Number of rows in the table.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An id is outside [0, tableRows); nothing is written.</exception>
+    public static void Forward(ReadOnlySpan<int> ids, ReadOnlySpan<float> table, Span<float> output,
+        int count, int dim, int tableRows)
+    {
+        KernelGuards.EmbeddingForward(ids, table.Length, output.Length, count, dim, tableRows);
+        for (int i = 0; i < count; i++)
+            table.Slice(ids[i] * dim, dim).CopyTo(output.Slice(i * dim, dim));
+    }
+
+    /// <summary>dTable[ids[i]] += dOutput[i] for every i, in order, so repeated ids sum deterministically.</summary>
+    /// <param name="ids">(count) the forward ids.</param>
+    /// <param name="dOutput">(count, dim) gradient with respect to the output.</param>
+    /// <param name="dTable">(tableRows, dim) accumulates the gradient of the table.</param>
+    /// <param name="count">Number of ids.</param>
+    /// <param name="dim">Row width.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An id is outside the rows of <paramref name="dTable"/>;
+    /// nothing is written.</exception>
+    public static void Backward(ReadOnlySpan<int> ids, ReadOnlySpan<float> dOutput, Span<float> dTable, int count, int dim)
+    {
+        KernelGuards.EmbeddingBackward(ids, dOutput.Length, dTable.Length, count, dim);
+        for (int i = 0; i < count; i++)
+        {
+            ReadOnlySpan<float> dy = dOutput.Slice(i * dim, dim); // (dim)
+            Span<float> dRow = dTable.Slice(ids[i] * dim, dim);   // (dim)
+            for (int d = 0; d < dim; d++) dRow[d] += dy[d];
+        }
+    }
+}

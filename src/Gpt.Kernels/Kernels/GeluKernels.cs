@@ -1,0 +1,49 @@
+namespace Gpt.Kernels;
+
+/// <summary>
+/// GELU with GPT-2's tanh approximation, gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
+/// the reference version: one plain loop over the elements.
+/// </summary>
+public static class GeluKernels
+{
+    /// <summary>sqrt(2 / pi).</summary>
+    internal const float Sqrt2OverPi = 0.7978845608028654f;
+
+    /// <summary>The cubic coefficient of the approximation.</summary>
+    internal const float Cubic = 0.044715f;
+
+    /// <summary>Applies GELU elementwise.</summary>
+    /// <param name="input">(count) values.</param>
+    /// <param name="output">(count) results; may be the same memory as <paramref name="input"/>.</param>
+    /// <param name="count">Number of elements.</param>
+    public static void Forward(ReadOnlySpan<float> input, Span<float> output, int count)
+    {
+        KernelGuards.Count(count, input.Length, nameof(input), output.Length, nameof(output));
+        for (int i = 0; i < count; i++)
+        {
+            float x = input[i];
+            float t = MathF.Tanh(Sqrt2OverPi * (x + Cubic * x * x * x));
+            output[i] = 0.5f * x * (1f + t);
+        }
+    }
+
+    /// <summary>Back-propagates through <see cref="Forward"/>: dInput += gelu'(input) * dOutput.</summary>
+    /// <param name="input">(count) the forward input.</param>
+    /// <param name="dOutput">(count) gradient with respect to the output.</param>
+    /// <param name="dInput">(count) accumulates the gradient with respect to the input.</param>
+    /// <param name="count">Number of elements.</param>
+    public static void Backward(ReadOnlySpan<float> input, ReadOnlySpan<float> dOutput, Span<float> dInput, int count)
+    {
+        KernelGuards.Count(count, input.Length, nameof(input), dOutput.Length, nameof(dOutput));
+        KernelGuards.Length(dInput.Length, count, nameof(dInput), "count");
+        for (int i = 0; i < count; i++)
+        {
+            float x = input[i];
+            float t = MathF.Tanh(Sqrt2OverPi * (x + Cubic * x * x * x));
+            // d/dx [0.5 x (1 + t)] = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2);
+            // 1 - t^2 stands in for sech^2, which would overflow cosh for large |x|.
+            float slope = 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * Sqrt2OverPi * (1f + 3f * Cubic * x * x);
+            dInput[i] += slope * dOutput[i];
+        }
+    }
+}

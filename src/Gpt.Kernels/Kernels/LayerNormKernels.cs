@@ -1,0 +1,94 @@
+namespace Gpt.Kernels;
+
+/// <summary>
+/// Layer normalisation over the last dimension, the reference version: one plain loop per row.
+/// The CPU fast path (<c>CpuLayerNorm</c>) is tested against it.
+/// </summary>
+public static class LayerNormKernels
+{
+    /// <summary>Normalises each row to zero mean and unit (biased) variance, then scales and shifts it:
+    /// output = (x - mean) * rstd * weight + bias, with rstd = 1 / sqrt(var + epsilon), as PyTorch.</summary>
+    /// <param name="input">(rows, cols) values to normalise.</param>
+    /// <param name="weight">(cols) per-column scale.</param>
+    /// <param name="bias">(cols) per-column shift.</param>
+    /// <param name="output">(rows, cols) result; may not overlap <paramref name="input"/>.</param>
+    /// <param name="mean">(rows) each row's mean, saved for the backward pass.</param>
+    /// <param name="rstd">(rows) each row's reciprocal standard deviation, saved for the backward pass.</param>
+    /// <param name="rows">Number of rows (positions).</param>
+    /// <param name="cols">Number of columns (channels).</param>
+    /// <param name="epsilon">Added to the variance before the square root.</param>
+    public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        Span<float> output, Span<float> mean, Span<float> rstd, int rows, int cols, float epsilon)
+    {
+        KernelGuards.LayerNormForward(input.Length, weight.Length, bias.Length, output.Length,
+            mean.Length, rstd.Length, rows, cols, epsilon);
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> x = input.Slice(r * cols, cols); // (cols)
+            Span<float> y = output.Slice(r * cols, cols);        // (cols)
+
+            float sum = 0f;
+            for (int c = 0; c < cols; c++) sum += x[c];
+            float m = sum / cols;
+
+            float squares = 0f;
+            for (int c = 0; c < cols; c++)
+            {
+                float d = x[c] - m;
+                squares += d * d;
+            }
+            float s = 1f / MathF.Sqrt(squares / cols + epsilon);
+
+            for (int c = 0; c < cols; c++) y[c] = (x[c] - m) * s * weight[c] + bias[c];
+            mean[r] = m;
+            rstd[r] = s;
+        }
+    }
+
+    /// <summary>Back-propagates through <see cref="Forward"/>, accumulating (+=) into every gradient.</summary>
+    /// <param name="dOutput">(rows, cols) gradient of the loss with respect to the output.</param>
+    /// <param name="input">(rows, cols) the forward input.</param>
+    /// <param name="weight">(cols) the forward weight.</param>
+    /// <param name="mean">(rows) saved by the forward pass.</param>
+    /// <param name="rstd">(rows) saved by the forward pass.</param>
+    /// <param name="dInput">(rows, cols) accumulates the input gradient.</param>
+    /// <param name="dWeight">(cols) accumulates the weight gradient; empty when the weight is frozen.</param>
+    /// <param name="dBias">(cols) accumulates the bias gradient; empty when the bias is frozen.</param>
+    /// <param name="rows">Number of rows.</param>
+    /// <param name="cols">Number of columns.</param>
+    public static void Backward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> input, ReadOnlySpan<float> weight,
+        ReadOnlySpan<float> mean, ReadOnlySpan<float> rstd,
+        Span<float> dInput, Span<float> dWeight, Span<float> dBias, int rows, int cols)
+    {
+        KernelGuards.LayerNormBackward(dOutput.Length, input.Length, weight.Length, mean.Length, rstd.Length,
+            dInput.Length, dWeight.Length, dBias.Length, rows, cols);
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> dy = dOutput.Slice(r * cols, cols); // (cols)
+            ReadOnlySpan<float> x = input.Slice(r * cols, cols);    // (cols)
+            Span<float> dx = dInput.Slice(r * cols, cols);          // (cols)
+            float m = mean[r], s = rstd[r];
+
+            // With n = normalised x and g = dy * weight:
+            // dx = rstd * (g - mean(g) - n * mean(g * n)).
+            float gSum = 0f, gnSum = 0f;
+            for (int c = 0; c < cols; c++)
+            {
+                float n = (x[c] - m) * s;
+                float g = dy[c] * weight[c];
+                gSum += g;
+                gnSum += g * n;
+            }
+            float gMean = gSum / cols, gnMean = gnSum / cols;
+
+            for (int c = 0; c < cols; c++)
+            {
+                float n = (x[c] - m) * s;
+                float g = dy[c] * weight[c];
+                dx[c] += (g - gMean - n * gnMean) * s;
+                if (!dWeight.IsEmpty) dWeight[c] += n * dy[c];
+                if (!dBias.IsEmpty) dBias[c] += dy[c];
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+namespace Gpt.Kernels;
+
+/// <summary>
+/// Reductions, the reference versions: plain loops in index order.
+/// </summary>
+public static class ReduceKernels
+{
+    /// <summary>The sum of all elements, accumulated in double (0 for an empty span).</summary>
+    /// <param name="x">The values.</param>
+    public static double Sum(ReadOnlySpan<float> x)
+    {
+        double sum = 0;
+        for (int i = 0; i < x.Length; i++) sum += x[i];
+        return sum;
+    }
+
+    /// <summary>The sum of squares of all elements, accumulated in double: the squared L2 norm
+    /// (0 for an empty span).</summary>
+    /// <param name="x">The values.</param>
+    public static double SumOfSquares(ReadOnlySpan<float> x)
+    {
+        double sum = 0;
+        for (int i = 0; i < x.Length; i++) sum += (double)x[i] * x[i];
+        return sum;
+    }
+
+    /// <summary>output[c] += sum over r of input[r, c] (a bias gradient); each column is summed
+    /// in row order, in float, then added.</summary>
+    /// <param name="input">(rows, cols) values.</param>
+    /// <param name="output">(cols) accumulates the column sums.</param>
+    /// <param name="rows">Number of rows.</param>
+    /// <param name="cols">Number of columns.</param>
+    public static void ColumnSum(ReadOnlySpan<float> input, Span<float> output, int rows, int cols)
+    {
+        KernelGuards.ColumnSum(input.Length, output.Length, rows, cols);
+        for (int c = 0; c < cols; c++)
+        {
+            float sum = 0f;
+            for (int r = 0; r < rows; r++) sum += input[r * cols + c];
+            output[c] += sum;
+        }
+    }
+
+    /// <summary>The largest element; NaN if any element is NaN (as <see cref="MathF.Max(float, float)"/>).</summary>
+    /// <param name="x">The values; at least one.</param>
+    public static float Max(ReadOnlySpan<float> x)
+    {
+        KernelGuards.NotEmpty(x.Length, nameof(x));
+        float max = x[0];
+        for (int i = 1; i < x.Length; i++) max = MathF.Max(max, x[i]);
+        return max;
+    }
+
+    /// <summary>The first index of the largest element; the first NaN counts as the largest, and +0 as
+    /// larger than -0.</summary>
+    /// <param name="x">The values; at least one.</param>
+    public static int ArgMax(ReadOnlySpan<float> x)
+    {
+        KernelGuards.NotEmpty(x.Length, nameof(x));
+        int best = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (float.IsNaN(x[i])) return i;
+            if (x[i] > x[best] || (x[i] == x[best] && float.IsNegative(x[best]) && !float.IsNegative(x[i]))) best = i;
+        }
+        return best;
+    }
+}
