@@ -1,0 +1,31 @@
+namespace Gpt.Sdk.IO;
+
+/// <summary>
+/// A model file (safetensors weights, <c>config.json</c>, a checkpoint) that cannot be used as it is:
+/// truncated, corrupt, or describing something the SDK does not support. The message names the file,
+/// the entry at fault when there is one, what is wrong, and what to do about it.
+/// </summary>
+/// <remarks>
+/// An <see cref="IOException"/> (not an <see cref="InvalidDataException"/>, which is sealed), so code
+/// that handles unreadable files in general catches it too.
+/// </remarks>
+public sealed class ModelFileException : IOException
+{
+    /// <summary>Creates the exception for <paramref name="filePath"/>.</summary>
+    /// <param name="filePath">The file at fault.</param>
+    /// <param name="message">What is wrong and what to do; the file is named by the caller's message.</param>
+    /// <param name="entryName">The tensor or key at fault, if one is.</param>
+    /// <param name="innerException">The lower-level error that revealed the problem, if any.</param>
+    public ModelFileException(string filePath, string message, string? entryName = null, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        FilePath = filePath;
+        EntryName = entryName;
+    }
+
+    /// <summary>The file at fault.</summary>
+    public string FilePath { get; }
+
+    /// <summary>The tensor or key at fault, or <see langword="null"/> when the problem concerns the whole file.</summary>
+    public string? EntryName { get; }
+}
