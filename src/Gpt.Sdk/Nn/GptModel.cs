@@ -131,6 +131,15 @@ public sealed class GptModel : IDisposable
         Parameters.CopyValuesFrom(values);
     }
 
+    /// <summary>Loads a model from a Hugging Face GPT-2 folder (<c>config.json</c> + <c>model.safetensors</c>).</summary>
+    /// <param name="directory">The folder.</param>
+    /// <param name="device">Where the weights go (the CPU when null).</param>
+    public static GptModel FromPretrained(string directory, Device? device = null) => IO.Gpt2Weights.Load(directory, device);
+
+    /// <summary>Saves the model as a Hugging Face GPT-2 folder; <see cref="FromPretrained"/> loads it back bit-identically.</summary>
+    /// <param name="directory">Target folder (created if needed).</param>
+    public void Save(string directory) => IO.Gpt2Weights.Save(this, directory);
+
     /// <summary>Frees the weights.</summary>
     public void Dispose() => Parameters.Dispose();
 
