@@ -8,6 +8,9 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return TrainCommand.Create();
+        yield return GenerateCommand.Create();
+        yield return EvalCommand.Create();
         yield return BenchCommand.Create();
     }
 }

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using System.Text.Json;
+using Gpt.Sdk.Nn;
+using Gpt.Sdk.Tensors;
+
+namespace Gpt.Cli.Commands;
+
+/// <summary><c>gpt eval</c>: next-token loss and perplexity of a model on text or on token ids.</summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<DirectoryInfo>("--model") { Description = "Model folder.", Required = true };
+        var text = new Option<FileInfo>("--text") { Description = "Text file, tokenized with the model's tokenizer and cut into context-length windows." };
+        var ids = new Option<FileInfo>("--ids") { Description = "JSON array of equal-length token-id arrays, one per sequence." };
+        var logitsOut = new Option<FileInfo>("--logits-out") { Description = "Write the logits as raw little-endian float32 [B, T, V]." };
+        var command = new Command("eval", "Print {\"loss\", \"perplexity\", \"tokens\"} of a model on text or token ids.") { model, text, ids, logitsOut };
+        command.Validators.Add(result =>
+        {
+            if ((result.GetValue(text) is null) == (result.GetValue(ids) is null))
+                result.AddError("give exactly one of --text or --ids.");
+        });
+        command.SetAction((parse, cancellationToken) =>
+        {
+            string folder = parse.GetValue(model)!.FullName;
+            using var gpt = GptModel.FromPretrained(folder);
+            int[][] sequences = parse.GetValue(ids) is { } idsFile
+                ? ReadIds(idsFile.FullName)
+                : Windows(ModelFolder.LoadTokenizer(folder).Encode(File.ReadAllText(parse.GetValue(text)!.FullName)), gpt.Config.ContextLength);
+            int batch = sequences.Length, seqLen = sequences[0].Length;
+            var flat = sequences.SelectMany(s => s).ToArray();
+            // Position t predicts token t+1 of the same sequence; the last position has no target.
+            var targets = new int[flat.Length];
+            for (int b = 0; b < batch; b++)
+                for (int t = 0; t < seqLen; t++) targets[b * seqLen + t] = t + 1 < seqLen ? flat[b * seqLen + t + 1] : -1;
+
+            using var tape = new Tape(gpt.Device);
+            using var _ = tape.NoGrad();
+            var logits = gpt.Forward(tape, flat, batch, seqLen);
+            if (parse.GetValue(logitsOut) is { } logitsFile) WriteFloats(logitsFile.FullName, logits.ToArray());
+            var loss = tape.CrossEntropy(logits, tape.Indices(targets), batch * (seqLen - 1)).ToArray()[0];
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, double>
+            {
+                ["loss"] = loss, ["perplexity"] = Math.Exp(loss), ["tokens"] = batch * (seqLen - 1),
+            }));
+            return Task.FromResult(0);
+        });
+        return command;
+    }
+
+    private static int[][] ReadIds(string path)
+    {
+        int[][]? sequences;
+        try
+        {
+            sequences = JsonSerializer.Deserialize<int[][]>(File.ReadAllText(path));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a JSON array of token-id arrays ({e.Message}).", e);
+        }
+
+        if (sequences is not { Length: > 0 } || sequences.Any(s => s is null || s.Length < 2))
+            throw new InvalidDataException($"{path}: give at least one sequence of at least two token ids.");
+        if (sequences.Any(s => s.Length != sequences[0].Length))
+            throw new InvalidDataException($"{path}: all sequences must have the same length ({sequences[0].Length}).");
+        return sequences;
+    }
+
+    private static int[][] Windows(int[] tokens, int context)
+    {
+        int length = Math.Min(context, tokens.Length);
+        if (length < 2) throw new InvalidDataException("the text has fewer than two tokens; nothing to evaluate.");
+        return Enumerable.Range(0, tokens.Length / length).Select(i => tokens.AsSpan(i * length, length).ToArray()).ToArray();
+    }
+
+    private static void WriteFloats(string path, float[] values)
+    {
+        using var stream = File.Create(path);
+        stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+    }
+}

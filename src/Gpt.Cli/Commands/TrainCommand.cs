@@ -1,0 +1,96 @@
+using System.CommandLine;
+using Gpt.Sdk.Nn;
+using Gpt.Sdk.Tokenization;
+using Gpt.Sdk.Training;
+
+namespace Gpt.Cli.Commands;
+
+/// <summary><c>gpt train</c>: pretrains a character-level GPT on a text file; resumes from <c>--out</c>.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<FileInfo>("--data") { Description = "UTF-8 text file to train on (90% train, 10% validation).", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for the model, tokenizer and checkpoint; an existing checkpoint there is resumed.", Required = true };
+        var layers = new Option<int>("--layers") { Description = "Transformer blocks.", DefaultValueFactory = _ => 4 };
+        var heads = new Option<int>("--heads") { Description = "Attention heads.", DefaultValueFactory = _ => 4 };
+        var width = new Option<int>("--width") { Description = "Embedding width (n_embd).", DefaultValueFactory = _ => 128 };
+        var context = new Option<int>("--context") { Description = "Context length (also the training sequence length).", DefaultValueFactory = _ => 64 };
+        var dropout = new Option<float>("--dropout") { Description = "Dropout probability.", DefaultValueFactory = _ => 0f };
+        var batch = new Option<int>("--batch") { Description = "Sequences per micro-batch.", DefaultValueFactory = _ => 12 };
+        var steps = new Option<int>("--steps") { Description = "Optimizer steps in total.", DefaultValueFactory = _ => 2000 };
+        var accumulation = new Option<int>("--accumulation") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => 1 };
+        var learningRate = new Option<float>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3f };
+        var minLearningRate = new Option<float>("--min-lr") { Description = "Final learning rate of the cosine decay.", DefaultValueFactory = _ => 1e-4f };
+        var warmup = new Option<int>("--warmup") { Description = "Warm-up steps.", DefaultValueFactory = _ => 100 };
+        var weightDecay = new Option<float>("--weight-decay") { Description = "AdamW weight decay on matrices.", DefaultValueFactory = _ => 0.1f };
+        var clip = new Option<float>("--clip") { Description = "Global gradient-norm clip (0: off).", DefaultValueFactory = _ => 1f };
+        var evalInterval = new Option<int>("--eval-interval") { Description = "Steps between validation runs (0: off).", DefaultValueFactory = _ => 250 };
+        var evalBatches = new Option<int>("--eval-batches") { Description = "Batches per validation run.", DefaultValueFactory = _ => 20 };
+        var checkpointInterval = new Option<int>("--checkpoint-interval") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 250 };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of initialisation, data order and dropout.", DefaultValueFactory = _ => 1337UL };
+
+        var command = new Command("train", "Pretrain a character-level GPT on a text file.")
+        {
+            data, output, layers, heads, width, context, dropout, batch, steps, accumulation, learningRate, minLearningRate, warmup,
+            weightDecay, clip, evalInterval, evalBatches, checkpointInterval, seed,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            string text = await File.ReadAllTextAsync(parse.GetValue(data)!.FullName, cancellationToken);
+            string folder = parse.GetValue(output)!.FullName;
+            string checkpointPath = Path.Combine(folder, Checkpoint.FileName);
+            bool resuming = File.Exists(checkpointPath);
+            var tokenizer = resuming ? CharTokenizer.Load(folder) : CharTokenizer.FromCorpus(text);
+            int[] tokens = tokenizer.Encode(text);
+            int split = (int)(tokens.Length * 0.9);
+            var config = resuming
+                ? Checkpoint.ReadState(checkpointPath).Config
+                : new GptConfig
+                {
+                    VocabularySize = tokenizer.VocabularySize, ContextLength = parse.GetValue(context), EmbeddingSize = parse.GetValue(width),
+                    LayerCount = parse.GetValue(layers), HeadCount = parse.GetValue(heads), Dropout = parse.GetValue(dropout),
+                };
+            var options = new TrainingOptions
+            {
+                BatchSize = parse.GetValue(batch), SequenceLength = config.ContextLength, MaxSteps = parse.GetValue(steps),
+                GradientAccumulationSteps = parse.GetValue(accumulation), LearningRate = parse.GetValue(learningRate),
+                MinLearningRate = parse.GetValue(minLearningRate), WarmupSteps = parse.GetValue(warmup), WeightDecay = parse.GetValue(weightDecay),
+                GradientClip = parse.GetValue(clip), EvalInterval = parse.GetValue(evalInterval), EvalBatches = parse.GetValue(evalBatches),
+                CheckpointInterval = parse.GetValue(checkpointInterval), CheckpointDirectory = folder, Seed = parse.GetValue(seed),
+            };
+
+            using var model = new GptModel(config, seed: options.Seed);
+            using var train = TokenDataset.FromTokens(tokens[..split]);
+            using var validation = TokenDataset.FromTokens(tokens[split..]);
+            using var trainer = new Trainer(model, train, validation, options);
+            Directory.CreateDirectory(folder);
+            tokenizer.Save(folder);
+            if (resuming)
+            {
+                trainer.LoadCheckpoint(checkpointPath);
+                Console.Error.WriteLine($"resuming from step {trainer.Step} ({checkpointPath})");
+            }
+
+            Console.Error.WriteLine($"model: {config.LayerCount} layers, {config.HeadCount} heads, width {config.EmbeddingSize}, " +
+                $"context {config.ContextLength}, vocab {config.VocabularySize}: {config.ParameterCount:N0} parameters; {tokens.Length:N0} tokens");
+            try
+            {
+                var result = await trainer.RunAsync(new ConsoleProgress(), cancellationToken);
+                model.Save(folder);
+                Console.Error.WriteLine();
+                Console.Error.WriteLine($"done: {result.Steps} steps, loss {result.FinalLoss:F4}, validation {result.ValidationLoss:F4}, " +
+                    $"{result.SkippedSteps} skipped, {result.Elapsed:hh\\:mm\\:ss}; model saved to {folder}");
+                return 0;
+            }
+            catch (OperationCanceledException)
+            {
+                model.Save(folder);
+                Console.Error.WriteLine();
+                Console.Error.WriteLine($"cancelled at step {trainer.Step}; checkpoint saved, run the same command to resume.");
+                return 130;
+            }
+        });
+        return command;
+    }
+}
