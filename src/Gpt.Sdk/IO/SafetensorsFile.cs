@@ -30,8 +30,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
         Path = path;
         _map = map;
         _view = view;
-        Tensors = contents.Tensors;
-        Metadata = contents.Metadata;
+        Tensors = Array.AsReadOnly(contents.Tensors);
+        Metadata = contents.Metadata.AsReadOnly();
         _byName = new Dictionary<string, SafetensorsTensorInfo>(contents.Tensors.Length, StringComparer.Ordinal);
         foreach (SafetensorsTensorInfo tensor in contents.Tensors)
             _byName.Add(tensor.Name, tensor);

@@ -154,6 +154,15 @@ public class HuggingFaceConfigTests : IDisposable
         Assert.Equal(GptConfig.Gpt2Small with { Dropout = 0.1f }, HuggingFaceConfig.Read(Gpt2With("model_type", null)));
 
     [Fact]
+    public void ByteOrderMarkIsSkipped()
+    {
+        string path = _folder.File("config.json");
+        File.WriteAllText(path, Gpt2Small, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        Assert.Equal(0xEF, File.ReadAllBytes(path)[0]);
+        Assert.Equal(768, HuggingFaceConfig.Read(path).EmbeddingSize);
+    }
+
+    [Fact]
     public void OlderFilesWithOnlyNCtxUseIt()
     {
         string path = Gpt2With("n_positions", null);
@@ -182,7 +191,8 @@ public class HuggingFaceConfigTests : IDisposable
     public void BadJsonNamesTheLine()
     {
         string path = ConfigFile("{\n  \"n_embd\": 768,\n  \"n_head\": ,\n  \"n_layer\": 12\n}");
-        Refused(path, "not valid JSON", "line 3");
+        var error = Refused(path, "not valid JSON", "line 3, byte 13");
+        Assert.DoesNotContain("LineNumber", error.Message);
         Refused(ConfigFile("[1, 2]"), "JSON Array");
     }
 
