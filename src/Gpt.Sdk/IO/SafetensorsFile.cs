@@ -56,6 +56,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public static SafetensorsFile Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("Safetensors files are little-endian; reading them on a big-endian machine is not supported.");
         if (!File.Exists(path))
             throw new FileNotFoundException($"Safetensors file '{path}' does not exist; check the path.", path);
 
