@@ -39,12 +39,15 @@ public static class HuggingFaceConfig
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllBytes(file));
+            byte[] bytes = File.ReadAllBytes(file);
+            // Editors on Windows may save a UTF-8 byte-order mark, which the JSON parser does not skip.
+            int start = bytes.AsSpan().StartsWith("\uFEFF"u8) ? 3 : 0;
+            document = JsonDocument.Parse(bytes.AsMemory(start));
         }
         catch (JsonException e)
         {
             throw new ModelFileException(file,
-                $"'{file}' is not valid JSON: line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: {e.Message} Fix or re-download the file.",
+                $"'{file}' is not valid JSON: {ModelFileException.DescribeJsonError(e)}. Fix or re-download the file.",
                 innerException: e);
         }
         using (document)

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Gpt.Sdk.IO;
 
 /// <summary>
@@ -28,4 +30,13 @@ public sealed class ModelFileException : IOException
 
     /// <summary>The tensor or key at fault, or <see langword="null"/> when the problem concerns the whole file.</summary>
     public string? EntryName { get; }
+
+    /// <summary>A JSON syntax error as "line L, byte B: what", 1-based, without System.Text.Json's 0-based suffix.</summary>
+    internal static string DescribeJsonError(JsonException error)
+    {
+        string message = error.Message;
+        int suffix = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (suffix >= 0) message = message[..suffix];
+        return $"line {error.LineNumber + 1}, byte {error.BytePositionInLine + 1}: {message.TrimEnd('.')}";
+    }
 }

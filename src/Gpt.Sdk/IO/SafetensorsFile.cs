@@ -30,8 +30,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
         Path = path;
         _map = map;
         _view = view;
-        Tensors = contents.Tensors;
-        Metadata = contents.Metadata;
+        Tensors = Array.AsReadOnly(contents.Tensors);
+        Metadata = contents.Metadata.AsReadOnly();
         _byName = new Dictionary<string, SafetensorsTensorInfo>(contents.Tensors.Length, StringComparer.Ordinal);
         foreach (SafetensorsTensorInfo tensor in contents.Tensors)
             _byName.Add(tensor.Name, tensor);
@@ -56,6 +56,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
     public static SafetensorsFile Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("Safetensors files are little-endian; reading them on a big-endian machine is not supported.");
         if (!File.Exists(path))
             throw new FileNotFoundException($"Safetensors file '{path}' does not exist; check the path.", path);
 

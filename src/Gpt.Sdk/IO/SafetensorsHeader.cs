@@ -38,7 +38,7 @@ internal static class SafetensorsHeader
         }
         catch (JsonException e)
         {
-            throw Invalid(path, $"the header is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}: {e.Message})", inner: e);
+            throw Invalid(path, $"the header is not valid JSON ({ModelFileException.DescribeJsonError(e)})", inner: e);
         }
 
         using (document)
