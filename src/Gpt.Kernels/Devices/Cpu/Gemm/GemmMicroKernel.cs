@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Gpt.Kernels.Devices.Cpu.Gemm;
 
@@ -66,6 +67,15 @@ internal static unsafe class GemmMicroKernel
     private static void Run<TOps, TV, TRows>(float* pa, float* pb, int kc, float* c, int ldc, float alpha, float beta, float* bias)
         where TOps : struct, IGemmSimd<TV> where TV : struct where TRows : struct, IGemmRows
     {
+        // C is touched only after the loop: start fetching its lines now.
+        if (Sse.IsSupported)
+        {
+            for (int r = 0; r < TRows.Count; r++)
+            {
+                Sse.Prefetch0(c + r * ldc);
+                Sse.Prefetch0(c + r * ldc + 2 * TOps.Width - 1);
+            }
+        }
         TV c00 = TOps.Zero, c01 = TOps.Zero;
         TV c10 = TOps.Zero, c11 = TOps.Zero;
         TV c20 = TOps.Zero, c21 = TOps.Zero;

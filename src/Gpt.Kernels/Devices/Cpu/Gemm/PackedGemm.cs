@@ -2,13 +2,14 @@ namespace Gpt.Kernels.Devices.Cpu.Gemm;
 
 /// <summary>
 /// The cache-blocked matrix multiply (Goto/BLIS structure): op(A) and op(B) are packed into
-/// micro-kernel panels, then tiles of C are computed in parallel, each over the whole K in
+/// micro-kernel panels, then tiles of C are computed in parallel, each over the chunk's K in
 /// KC-sized blocks.
 /// </summary>
 /// <remarks>
-/// Large operands are processed in chunks (rows of A, columns of B) so the packed copies stay a few
-/// megabytes. Work is split over M and N only; every element is summed over k in the same order
-/// whatever the split, so C does not depend on the thread count.
+/// Large operands are processed in chunks (of K, rows of A, columns of B) so the packed copies stay
+/// a few megabytes. Every element of C is the sum of its KC-block partial sums, added in ascending
+/// k; chunks hold whole KC blocks and work is split over M and N only, so C depends neither on the
+/// chunking nor on the thread count.
 /// </remarks>
 internal static unsafe class PackedGemm
 {
@@ -23,7 +24,11 @@ internal static unsafe class PackedGemm
     private const int MaxItemPanels = 16;
 
     // Each packed operand chunk holds at most this many floats (8 MiB).
-    private const long MaxPackedFloats = 2L << 20;
+    internal const long MaxPackedFloats = 2L << 20;
+
+    // Longest K chunk, in KC blocks: long enough that a chunk's C updates are rare, short enough that
+    // a chunk still holds several hundred rows and columns.
+    internal const int MaxChunkBlocks = 8;
 
     // Below this many multiply-adds a product runs on the calling thread: waking workers would cost more.
     private const long ParallelThreshold = 1L << 21;
@@ -35,8 +40,9 @@ internal static unsafe class PackedGemm
         public bool TransA, TransB;
         public float Alpha, Beta;
 
-        // The current chunk: rows [RowStart, RowStart + Rows) and columns [ColStart, ColStart + Cols) of C.
-        public int RowStart, Rows, ColStart, Cols;
+        // The current chunk: rows [RowStart, RowStart + Rows) and columns [ColStart, ColStart + Cols)
+        // of C, summed over k in [KStart, KStart + KLength).
+        public int RowStart, Rows, ColStart, Cols, KStart, KLength;
         public int PanelsToPackA, PanelsToPackB;
 
         // Compute items: RowBlocks x ColBlocks tiles of ItemRows x ItemCols.
@@ -55,40 +61,48 @@ internal static unsafe class PackedGemm
     /// <param name="transB">B is stored transposed.</param>
     /// <param name="alpha">Scale of the product.</param>
     /// <param name="beta">Scale of the old C; 0 overwrites.</param>
+    /// <param name="maxPackedFloats">Size limit of a packed operand chunk (tests make it small).</param>
+    /// <param name="maxChunkBlocks">Longest K chunk in KC blocks (tests make it small).</param>
     public static void Run(float* a, float* b, float* c, float* bias, int m, int n, int k,
-        bool transA, bool transB, float alpha, float beta)
+        bool transA, bool transB, float alpha, float beta,
+        long maxPackedFloats = MaxPackedFloats, int maxChunkBlocks = MaxChunkBlocks)
     {
         int mr = GemmMicroKernel.Rows, nr = GemmMicroKernel.Cols;
-        int chunkRows = ChunkSize(m, mr, (int)Math.Max(mr, MaxPackedFloats / k));
-        int chunkCols = ChunkSize(n, nr, (int)Math.Max(nr, MaxPackedFloats / k));
+        int chunkK = ChunkSize(k, KC, KC * maxChunkBlocks);
+        int chunkRows = ChunkSize(m, mr, (int)Math.Max(mr, maxPackedFloats / chunkK));
+        int chunkCols = ChunkSize(n, nr, (int)Math.Max(nr, maxPackedFloats / chunkK));
 
         var workspace = GemmWorkspace.Current;
         var job = new Job
         {
             A = a, B = b, C = c, Bias = bias, M = m, N = n, K = k,
             TransA = transA, TransB = transB, Alpha = alpha, Beta = beta,
-            PackedA = workspace.PackedA((long)RoundUp(chunkRows, mr) * k),
-            PackedB = workspace.PackedB((long)RoundUp(chunkCols, nr) * k),
+            PackedA = workspace.PackedA((long)RoundUp(chunkRows, mr) * chunkK),
+            PackedB = workspace.PackedB((long)RoundUp(chunkCols, nr) * chunkK),
         };
         bool parallel = (long)m * n * k >= ParallelThreshold;
-        int packedRowStart = -1;
 
-        for (int colStart = 0; colStart < n; colStart += chunkCols)
+        for (int kStart = 0; kStart < k; kStart += chunkK)
         {
-            for (int rowStart = 0; rowStart < m; rowStart += chunkRows)
+            for (int colStart = 0; colStart < n; colStart += chunkCols)
             {
-                job.RowStart = rowStart;
-                job.Rows = Math.Min(chunkRows, m - rowStart);
-                job.ColStart = colStart;
-                job.Cols = Math.Min(chunkCols, n - colStart);
-                // A is repacked only when its chunk changes; B once per column chunk.
-                job.PanelsToPackA = rowStart == packedRowStart ? 0 : DivUp(job.Rows, mr);
-                job.PanelsToPackB = rowStart == 0 ? DivUp(job.Cols, nr) : 0;
-                packedRowStart = rowStart;
-                PlanItems(ref job, mr, nr);
+                for (int rowStart = 0; rowStart < m; rowStart += chunkRows)
+                {
+                    // A is repacked only when its chunk changes; B once per (K, column) chunk.
+                    bool packA = colStart == 0 || chunkRows < m;
+                    job.KStart = kStart;
+                    job.KLength = Math.Min(chunkK, k - kStart);
+                    job.RowStart = rowStart;
+                    job.Rows = Math.Min(chunkRows, m - rowStart);
+                    job.ColStart = colStart;
+                    job.Cols = Math.Min(chunkCols, n - colStart);
+                    job.PanelsToPackA = packA ? DivUp(job.Rows, mr) : 0;
+                    job.PanelsToPackB = rowStart == 0 ? DivUp(job.Cols, nr) : 0;
+                    PlanItems(ref job, mr, nr);
 
-                Run(&job, job.PanelsToPackA + job.PanelsToPackB, &Pack, parallel);
-                Run(&job, job.RowBlocks * job.ColBlocks, &Compute, parallel);
+                    Run(&job, job.PanelsToPackA + job.PanelsToPackB, &Pack, parallel);
+                    Run(&job, job.RowBlocks * job.ColBlocks, &Compute, parallel);
+                }
             }
         }
     }
@@ -129,14 +143,14 @@ internal static unsafe class PackedGemm
         if (item < job.PanelsToPackA)
         {
             int row = item * mr;
-            GemmPacking.PackA(job.A, job.M, job.K, job.TransA, job.RowStart + row,
-                Math.Min(mr, job.Rows - row), mr, job.PackedA + (long)item * job.K * mr);
+            GemmPacking.PackA(job.A, job.M, job.K, job.TransA, job.RowStart + row, Math.Min(mr, job.Rows - row),
+                job.KStart, job.KLength, mr, job.PackedA + (long)item * job.KLength * mr);
             return;
         }
         int panel = item - job.PanelsToPackA;
         int col = panel * nr;
-        GemmPacking.PackB(job.B, job.N, job.K, job.TransB, job.ColStart + col,
-            Math.Min(nr, job.Cols - col), nr, job.PackedB + (long)panel * job.K * nr);
+        GemmPacking.PackB(job.B, job.N, job.K, job.TransB, job.ColStart + col, Math.Min(nr, job.Cols - col),
+            job.KStart, job.KLength, nr, job.PackedB + (long)panel * job.KLength * nr);
     }
 
     private static void Compute(void* state, int item)
@@ -147,14 +161,14 @@ internal static unsafe class PackedGemm
         int rowEnd = Math.Min(rowBegin + job.ItemRows, job.Rows);
         int colBegin = item % job.ColBlocks * job.ItemCols;
         int colEnd = Math.Min(colBegin + job.ItemCols, job.Cols);
-        int n = job.N, k = job.K;
+        int n = job.N, k = job.KLength;
         float* overhang = stackalloc float[GemmSimd512.Rows * 2 * GemmSimd512.Width];
 
         for (int kb = 0; kb < k; kb += KC)
         {
             int kc = Math.Min(KC, k - kb);
-            // The first K block applies beta and bias; later blocks add onto C.
-            bool first = kb == 0;
+            // The first K block of the product applies beta and bias; later blocks add onto C.
+            bool first = job.KStart + kb == 0;
             float beta = first ? job.Beta : 1f;
             for (int col = colBegin; col < colEnd; col += nr)
             {
