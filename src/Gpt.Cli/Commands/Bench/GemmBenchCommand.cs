@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Gpt.Kernels.Devices.Cpu;
+
+namespace Gpt.Cli.Commands.Bench;
+
+/// <summary><c>gpt bench gemm</c>: GFLOP/s of the CPU matrix multiply at the transformer's shapes.</summary>
+internal static class GemmBenchCommand
+{
+    // (M, K, N): C[M, N] = A[M, K] B[K, N]. The GPT-2 small linear layers at B*T = 256, and a square one.
+    private static readonly (int M, int K, int N)[] Shapes =
+    [
+        (256, 768, 2304), (256, 768, 768), (256, 3072, 768), (256, 768, 3072), (1024, 1024, 1024),
+    ];
+
+    public static Command Create()
+    {
+        var repeat = new Option<int>("--repeat")
+        {
+            Description = "Timed runs per shape after two warm-up runs; the best one is reported.",
+            DefaultValueFactory = _ => 20,
+        };
+        var command = new Command("gemm",
+            "Time the CPU matrix multiply (no transposes, all CpuParallel threads) at fixed shapes; " +
+            "prints one JSON line with the best GFLOP/s per shape (flops = 2*M*N*K).");
+        command.Options.Add(repeat);
+        command.SetAction(parseResult =>
+        {
+            int runs = parseResult.GetValue(repeat);
+            if (runs < 1)
+            {
+                Console.Error.WriteLine($"--repeat must be at least 1 (got {runs}).");
+                return 1;
+            }
+            Console.WriteLine(Run(runs));
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Run(int runs)
+    {
+        var json = new StringBuilder("{\"gemm\":[");
+        for (int s = 0; s < Shapes.Length; s++)
+        {
+            var (m, k, n) = Shapes[s];
+            double seconds = BestSeconds(m, k, n, runs);
+            double gflops = 2.0 * m * n * k / seconds / 1e9;
+            if (s > 0) json.Append(',');
+            json.Append(CultureInfo.InvariantCulture,
+                $"{{\"m\":{m},\"k\":{k},\"n\":{n},\"gflops\":{gflops:F1}}}");
+        }
+        return json.Append("]}").ToString();
+    }
+
+    private static double BestSeconds(int m, int k, int n, int runs)
+    {
+        var random = new Random(1234);
+        float[] a = Fill(new float[m * k], random), b = Fill(new float[k * n], random), c = new float[m * n];
+        for (int i = 0; i < 2; i++) CpuGemm.MatMul(a, b, c, m, n, k);
+        double best = double.MaxValue;
+        for (int i = 0; i < runs; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            CpuGemm.MatMul(a, b, c, m, n, k);
+            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        return best;
+    }
+
+    private static float[] Fill(float[] values, Random random)
+    {
+        for (int i = 0; i < values.Length; i++) values[i] = random.NextSingle() * 2f - 1f;
+        return values;
+    }
+}
