@@ -50,6 +50,7 @@ public static class CrossEntropyKernels
     {
         KernelGuards.CrossEntropy(logits.Length, targets, logSumExp.Length, dLosses.Length, nameof(dLosses), rows, vocab);
         KernelGuards.Length(dLogits.Length, (long)rows * vocab, nameof(dLogits), "rows × vocab");
+        KernelGuards.SameOrDisjoint(logits, dLogits, rows * vocab, nameof(logits), nameof(dLogits));
         for (int r = 0; r < rows; r++)
         {
             int target = targets[r];
