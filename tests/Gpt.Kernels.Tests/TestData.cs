@@ -61,4 +61,12 @@ internal static class TestData
         for (int i = 0; i < values.Length; i++) sum += (double)values[i] * weights[i];
         return sum;
     }
+
+    /// <summary>Asserts that <paramref name="action"/> is refused with an ArgumentException (or a
+    /// subclass) naming <paramref name="parameter"/>.</summary>
+    public static void Refused(string parameter, Action action)
+    {
+        var error = Assert.ThrowsAny<ArgumentException>(action);
+        Assert.Equal(parameter, error.ParamName);
+    }
 }
