@@ -25,9 +25,10 @@ public static class CrossEntropyKernels
             ReadOnlySpan<float> z = logits.Slice(r * vocab, vocab); // (vocab)
             float max = float.NegativeInfinity;
             for (int c = 0; c < vocab; c++) max = MathF.Max(max, z[c]);
-            float sum = 0f;
+            // In double: a float running sum over GPT-2's 50257 classes drifts by ~1e-5 relative.
+            double sum = 0;
             for (int c = 0; c < vocab; c++) sum += MathF.Exp(z[c] - max);
-            float lse = max + MathF.Log(sum);
+            float lse = max + (float)Math.Log(sum);
             logSumExp[r] = lse;
             int target = targets[r];
             losses[r] = target < 0 ? 0f : lse - z[target];
@@ -50,6 +51,7 @@ public static class CrossEntropyKernels
     {
         KernelGuards.CrossEntropy(logits.Length, targets, logSumExp.Length, dLosses.Length, nameof(dLosses), rows, vocab);
         KernelGuards.Length(dLogits.Length, (long)rows * vocab, nameof(dLogits), "rows × vocab");
+        KernelGuards.SameOrDisjoint(logits, dLogits, rows * vocab, nameof(logits), nameof(dLogits));
         for (int r = 0; r < rows; r++)
         {
             int target = targets[r];

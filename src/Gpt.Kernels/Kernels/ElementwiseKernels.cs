@@ -16,6 +16,8 @@ public static class ElementwiseKernels
     {
         KernelGuards.Count(count, a.Length, nameof(a), b.Length, nameof(b));
         KernelGuards.Length(output.Length, count, nameof(output), "count");
+        KernelGuards.SameOrDisjoint(a, output, count, nameof(a), nameof(output));
+        KernelGuards.SameOrDisjoint(b, output, count, nameof(b), nameof(output));
         for (int i = 0; i < count; i++) output[i] = a[i] + b[i];
     }
 
@@ -26,6 +28,7 @@ public static class ElementwiseKernels
     public static void AddInPlace(Span<float> accumulator, ReadOnlySpan<float> x, int count)
     {
         KernelGuards.Count(count, accumulator.Length, nameof(accumulator), x.Length, nameof(x));
+        KernelGuards.SameOrDisjoint(x, accumulator, count, nameof(x), nameof(accumulator));
         for (int i = 0; i < count; i++) accumulator[i] += x[i];
     }
 
@@ -37,6 +40,7 @@ public static class ElementwiseKernels
     public static void Scale(ReadOnlySpan<float> x, float alpha, Span<float> output, int count)
     {
         KernelGuards.Count(count, x.Length, nameof(x), output.Length, nameof(output));
+        KernelGuards.SameOrDisjoint(x, output, count, nameof(x), nameof(output));
         for (int i = 0; i < count; i++) output[i] = alpha * x[i];
     }
 
@@ -51,13 +55,14 @@ public static class ElementwiseKernels
         for (int i = 0; i < count; i++) output[i] = value;
     }
 
-    /// <summary>output = x.</summary>
+    /// <summary>output = x (the same memory is allowed; a shifted overlap is refused).</summary>
     /// <param name="x">(count) source.</param>
     /// <param name="output">(count) destination.</param>
     /// <param name="count">Number of elements.</param>
     public static void Copy(ReadOnlySpan<float> x, Span<float> output, int count)
     {
         KernelGuards.Count(count, x.Length, nameof(x), output.Length, nameof(output));
+        KernelGuards.SameOrDisjoint(x, output, count, nameof(x), nameof(output));
         for (int i = 0; i < count; i++) output[i] = x[i];
     }
 
@@ -71,6 +76,7 @@ public static class ElementwiseKernels
     public static void DropoutForward(ReadOnlySpan<float> input, Span<float> output, int count, float p, ulong seed)
     {
         KernelGuards.Dropout(input.Length, nameof(input), output.Length, nameof(output), count, p);
+        KernelGuards.SameOrDisjoint(input, output, count, nameof(input), nameof(output));
         float scale = 1f / (1f - p);
         for (int i = 0; i < count; i++) output[i] = Keeps(seed, i, p) ? input[i] * scale : 0f;
     }

@@ -19,6 +19,7 @@ public static class GeluKernels
     public static void Forward(ReadOnlySpan<float> input, Span<float> output, int count)
     {
         KernelGuards.Count(count, input.Length, nameof(input), output.Length, nameof(output));
+        KernelGuards.SameOrDisjoint(input, output, count, nameof(input), nameof(output));
         for (int i = 0; i < count; i++)
         {
             float x = input[i];

@@ -211,4 +211,13 @@ internal static class KernelGuards
         Length(inputLength, (long)rows * cols, "input", "rows × cols");
         Length(outputLength, cols, "output", "cols");
     }
+
+    /// <summary>Refuses an output that overlaps an input without being exactly the same memory: an
+    /// in-place kernel reads each element before writing it, but a shifted overlap would read results.</summary>
+    public static void SameOrDisjoint(ReadOnlySpan<float> input, ReadOnlySpan<float> output, int count, string inputName, string outputName)
+    {
+        if (count > 0 && input[..count].Overlaps(output[..count], out int offset) && offset != 0)
+            throw new ArgumentException(
+                $"'{outputName}' overlaps '{inputName}' shifted by {offset} elements; pass the same memory (in place) or separate memory.", outputName);
+    }
 }

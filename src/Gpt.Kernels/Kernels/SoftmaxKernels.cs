@@ -14,6 +14,7 @@ public static class SoftmaxKernels
     public static void Forward(ReadOnlySpan<float> input, Span<float> output, int rows, int cols)
     {
         KernelGuards.Rows(input.Length, nameof(input), output.Length, nameof(output), rows, cols);
+        KernelGuards.SameOrDisjoint(input, output, rows * cols, nameof(input), nameof(output));
         for (int r = 0; r < rows; r++)
         {
             ReadOnlySpan<float> x = input.Slice(r * cols, cols); // (cols)
