@@ -63,8 +63,10 @@ public sealed class AdamW : IDisposable
     {
         int step = ++StepCount;
         var device = _parameters.Device;
-        foreach (var p in _parameters.Items)
+        var items = _parameters.Items;
+        for (int i = 0; i < items.Count; i++) // indexed: foreach over the interface would box an enumerator every step
         {
+            var p = items[i];
             if (p.Frozen) continue;
             int n = p.Value.Length;
             device.AdamWStep(p.Value.Data, p.Value.Grad!.Data, new Slice<float>(FirstMoment, p.Offset, n), new Slice<float>(SecondMoment, p.Offset, n),

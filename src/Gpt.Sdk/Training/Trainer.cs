@@ -67,7 +67,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Runs one optimizer step (all accumulation micro-batches) and reports it.</summary>
     public TrainingProgress TrainStep()
     {
-        var clock = Stopwatch.StartNew();
+        long started = Stopwatch.GetTimestamp();
         var parameters = Model.Parameters;
         parameters.ZeroGradients();
         int accumulation = Options.GradientAccumulationSteps;
@@ -101,10 +101,11 @@ public sealed class Trainer : IDisposable
         }
 
         Step++;
-        double seconds = clock.Elapsed.TotalSeconds;
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        double seconds = elapsed.TotalSeconds;
         double tokens = (double)Options.BatchSize * Options.SequenceLength * accumulation;
         return new TrainingProgress(Step, Options.MaxSteps, meanLoss, rate, norm, tokens / Math.Max(seconds, 1e-9),
-            null, skip, SkippedSteps, clock.Elapsed, TimeSpan.Zero);
+            null, skip, SkippedSteps, elapsed, TimeSpan.Zero);
     }
 
     /// <summary>Mean loss over <see cref="TrainingOptions.EvalBatches"/> fixed batches of the validation

@@ -112,7 +112,9 @@ public sealed class TrainerTests : IDisposable
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10; i++) trainer.TrainStep();
         long perStep = (GC.GetAllocatedBytesForCurrentThread() - before) / 10;
-        Assert.True(perStep < 256, $"{perStep} bytes allocated per step");
+        // The smallest object is 24 bytes: under 16 per step means nothing is allocated every step
+        // (a one-off, such as a pool refilling its thread-local cache, may still show up).
+        Assert.True(perStep < 16, $"{perStep} bytes allocated per step");
     }
 
     [Fact]
