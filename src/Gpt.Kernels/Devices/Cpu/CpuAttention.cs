@@ -86,7 +86,7 @@ public static unsafe class CpuAttention
             int n = t + 1;
             Scores(q, kT, keys, HS, n, job.Scale, scores);
             float max = CpuVector.Max(scores, n);
-            float sum = ExpInPlace(scores, max, n);
+            float sum = CpuVector.Exp(scores, max, scores, n);
             WeightedRowSum(scores, head + 2 * C, 3 * C, n, HS, 1f / sum, o, accumulate: false);
             job.LogSumExp[(long)bh * T + t] = max + MathF.Log(sum);
         }
@@ -122,7 +122,7 @@ public static unsafe class CpuAttention
 
             Scores(q, kT, keys, HS, n, job.Scale, p);
             Scores(dO, vT, keys, HS, n, 1f, dS);
-            ExpInPlace(p, lse, n);
+            CpuVector.Exp(p, lse, p, n);
             for (int s = 0; s < n; s++) dS[s] = p[s] * (dS[s] - rowDot) * job.Scale;
 
             WeightedRowSum(dS, head + C, 3 * C, n, HS, 1f, dq, accumulate: true);
@@ -212,26 +212,5 @@ public static unsafe class CpuAttention
     {
         if (accumulate) value += Vector256.Load(destination);
         Vector256.Store(value, destination);
-    }
-
-    // x[i] = exp(x[i] - shift); returns the sum.
-    private static float ExpInPlace(float* x, float shift, int n)
-    {
-        Vector256<float> shiftV = Vector256.Create(shift), sumV = Vector256<float>.Zero;
-        int i = 0;
-        for (; i <= n - 8; i += 8)
-        {
-            Vector256<float> e = Vector256.Exp(Vector256.Load(x + i) - shiftV);
-            Vector256.Store(e, x + i);
-            sumV += e;
-        }
-        float sum = Vector256.Sum(sumV);
-        for (; i < n; i++)
-        {
-            float e = MathF.Exp(x[i] - shift);
-            x[i] = e;
-            sum += e;
-        }
-        return sum;
     }
 }

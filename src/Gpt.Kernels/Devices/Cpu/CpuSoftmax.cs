@@ -51,21 +51,7 @@ public static unsafe class CpuSoftmax
             float* x = job.Input + (long)r * cols;  // (cols)
             float* y = job.Output + (long)r * cols; // (cols); may be x
             float max = CpuVector.Max(x, cols);
-            Vector256<float> maxV = Vector256.Create(max), sumV = Vector256<float>.Zero;
-            int c = 0;
-            for (; c <= cols - 8; c += 8)
-            {
-                Vector256<float> e = Vector256.Exp(Vector256.Load(x + c) - maxV);
-                Vector256.Store(e, y + c);
-                sumV += e;
-            }
-            float sum = Vector256.Sum(sumV);
-            for (; c < cols; c++)
-            {
-                float e = MathF.Exp(x[c] - max);
-                y[c] = e;
-                sum += e;
-            }
+            float sum = CpuVector.Exp(x, max, y, cols);
             CpuVector.Scale(y, 1f / sum, cols);
         }
     }

@@ -136,4 +136,26 @@ internal static unsafe class CpuVector
         for (; i < n; i++) sum += MathF.Exp(x[i] - shift);
         return sum;
     }
+
+    /// <summary>y[i] = exp(x[i] - shift); returns the sum of the y. y may be x.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Exp(float* x, float shift, float* y, int n)
+    {
+        Vector256<float> shiftV = Vector256.Create(shift), sumV = Vector256<float>.Zero;
+        int i = 0;
+        for (; i <= n - 8; i += 8)
+        {
+            Vector256<float> e = Vector256.Exp(Vector256.Load(x + i) - shiftV);
+            Vector256.Store(e, y + i);
+            sumV += e;
+        }
+        float sum = Vector256.Sum(sumV);
+        for (; i < n; i++)
+        {
+            float e = MathF.Exp(x[i] - shift);
+            y[i] = e;
+            sum += e;
+        }
+        return sum;
+    }
 }
