@@ -8,6 +8,8 @@ namespace Gpt.Cli.Commands;
 /// <summary><c>gpt eval</c>: next-token loss and perplexity of a model on text or on token ids.</summary>
 internal static class EvalCommand
 {
+    private const int EvalBatch = 8;
+
     public static Command Create()
     {
         var model = new Option<DirectoryInfo>("--model") { Description = "Model folder.", Required = true };
@@ -27,21 +29,34 @@ internal static class EvalCommand
             int[][] sequences = parse.GetValue(ids) is { } idsFile
                 ? ReadIds(idsFile.FullName)
                 : Windows(ModelFolder.LoadTokenizer(folder).Encode(File.ReadAllText(parse.GetValue(text)!.FullName)), gpt.Config.ContextLength);
-            int batch = sequences.Length, seqLen = sequences[0].Length;
-            var flat = sequences.SelectMany(s => s).ToArray();
-            // Position t predicts token t+1 of the same sequence; the last position has no target.
-            var targets = new int[flat.Length];
-            for (int b = 0; b < batch; b++)
-                for (int t = 0; t < seqLen; t++) targets[b * seqLen + t] = t + 1 < seqLen ? flat[b * seqLen + t + 1] : -1;
-
+            int seqLen = sequences[0].Length;
+            using var logitsStream = parse.GetValue(logitsOut) is { } logitsFile ? File.Create(logitsFile.FullName) : null;
             using var tape = new Tape(gpt.Device);
             using var _ = tape.NoGrad();
-            var logits = gpt.Forward(tape, flat, batch, seqLen);
-            if (parse.GetValue(logitsOut) is { } logitsFile) WriteFloats(logitsFile.FullName, logits.ToArray());
-            var loss = tape.CrossEntropy(logits, tape.Indices(targets), batch * (seqLen - 1)).ToArray()[0];
+            double lossSum = 0;
+            int counted = 0;
+            // Sequences go through in small batches so memory stays bounded (logits are B×T×V floats).
+            for (int first = 0; first < sequences.Length; first += EvalBatch)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int batch = Math.Min(EvalBatch, sequences.Length - first);
+                var flat = sequences.Skip(first).Take(batch).SelectMany(s => s).ToArray();
+                // Position t predicts token t+1 of the same sequence; the last position has no target.
+                var targets = new int[flat.Length];
+                for (int b = 0; b < batch; b++)
+                    for (int t = 0; t < seqLen; t++) targets[b * seqLen + t] = t + 1 < seqLen ? flat[b * seqLen + t + 1] : -1;
+                tape.Reset();
+                var logits = gpt.Forward(tape, flat, batch, seqLen);
+                logitsStream?.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(logits.ToArray().AsSpan()));
+                int batchCounted = batch * (seqLen - 1);
+                lossSum += (double)tape.CrossEntropy(logits, tape.Indices(targets), batchCounted).ToArray()[0] * batchCounted;
+                counted += batchCounted;
+            }
+
+            double loss = lossSum / counted;
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, double>
             {
-                ["loss"] = loss, ["perplexity"] = Math.Exp(loss), ["tokens"] = batch * (seqLen - 1),
+                ["loss"] = loss, ["perplexity"] = Math.Exp(loss), ["tokens"] = counted,
             }));
             return Task.FromResult(0);
         });
@@ -74,9 +89,4 @@ internal static class EvalCommand
         return Enumerable.Range(0, tokens.Length / length).Select(i => tokens.AsSpan(i * length, length).ToArray()).ToArray();
     }
 
-    private static void WriteFloats(string path, float[] values)
-    {
-        using var stream = File.Create(path);
-        stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
-    }
 }
