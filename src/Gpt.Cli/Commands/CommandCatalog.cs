@@ -9,5 +9,7 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return BenchCommand.Create();
+        yield return TokenizeCommand.Create();
+        yield return TokenizerCommand.Create();
     }
 }

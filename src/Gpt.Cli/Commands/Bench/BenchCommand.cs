@@ -8,6 +8,7 @@ internal static class BenchCommand
     public static Command Create()
     {
         var bench = new Command("bench", "Run a benchmark and print its figures as JSON.");
+        bench.Subcommands.Add(TokenizeBenchCommand.Create());
         return bench;
     }
 }
