@@ -86,7 +86,7 @@ internal static class TokenizeCommand
             if (json.RootElement.ValueKind == JsonValueKind.Object &&
                 json.RootElement.TryGetProperty("text", out var value) && value.ValueKind == JsonValueKind.String)
             {
-                text = value.GetString();
+                text = GetStringLenient(value);
                 return true;
             }
             error = "expected an object with a string property \"text\".";
@@ -96,6 +96,44 @@ internal static class TokenizeCommand
             error = $"not valid JSON: {e.Message}";
         }
         return false;
+    }
+
+    // System.Text.Json refuses "\ud800" (a lone surrogate); JavaScript, Python and the tokenizer accept
+    // it (UTF-8 encoding turns it into U+FFFD), so such strings are unescaped here instead.
+    private static string GetStringLenient(JsonElement value)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            string raw = value.GetRawText();
+            var text = new StringBuilder(raw.Length);
+            for (int i = 1; i < raw.Length - 1; i++)
+            {
+                if (raw[i] != '\\')
+                {
+                    text.Append(raw[i]);
+                    continue;
+                }
+                char escaped = raw[++i];
+                switch (escaped)
+                {
+                    case 'u':
+                        text.Append((char)Convert.ToUInt16(raw.Substring(i + 1, 4), 16));
+                        i += 4;
+                        break;
+                    case 'n': text.Append('\n'); break;
+                    case 'r': text.Append('\r'); break;
+                    case 't': text.Append('\t'); break;
+                    case 'b': text.Append('\b'); break;
+                    case 'f': text.Append('\f'); break;
+                    default: text.Append(escaped); break; // \" \\ \/
+                }
+            }
+            return text.ToString();
+        }
     }
 
     private static void WriteIds(Stream output, int[] ids)

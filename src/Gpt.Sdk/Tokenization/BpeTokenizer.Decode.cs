@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Text;
 
@@ -15,11 +16,10 @@ public sealed partial class BpeTokenizer
     /// <param name="ids">Token ids, each in [0, <see cref="VocabularySize"/>).</param>
     public string Decode(ReadOnlySpan<int> ids)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(ids.Length * 8 + DecodePadding);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(ByteCount(ids) + DecodePadding);
         try
         {
-            int length = DecodeBytes(ids, ref buffer);
-            return Encoding.UTF8.GetString(buffer, 0, length);
+            return Encoding.UTF8.GetString(buffer, 0, CopyBytes(ids, buffer));
         }
         finally
         {
@@ -31,16 +31,9 @@ public sealed partial class BpeTokenizer
     /// <param name="ids">Token ids, each in [0, <see cref="VocabularySize"/>).</param>
     public byte[] DecodeToBytes(ReadOnlySpan<int> ids)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(ids.Length * 8 + DecodePadding);
-        try
-        {
-            int length = DecodeBytes(ids, ref buffer);
-            return buffer.AsSpan(0, length).ToArray();
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+        byte[] bytes = new byte[ByteCount(ids) + DecodePadding];
+        Array.Resize(ref bytes, CopyBytes(ids, bytes));
+        return bytes;
     }
 
     /// <summary>
@@ -49,39 +42,39 @@ public sealed partial class BpeTokenizer
     /// </summary>
     public StreamingDecoder CreateStreamingDecoder() => new(this);
 
-    // Copies each token's bytes into buffer (rented from the shared pool; replaced when too small)
-    // and returns the total length. Tokens of up to 16 bytes move as one 16-byte vector: the arena and
-    // the buffer both carry 16 bytes of padding, so the over-read and over-write stay in bounds.
-    private int DecodeBytes(ReadOnlySpan<int> ids, ref byte[] buffer)
+    // Checks every id and sums their lengths, so that the copy below needs no checks at all.
+    private int ByteCount(ReadOnlySpan<int> ids)
     {
-        int position = 0;
-        ref byte source = ref _tokenBytes[0];
+        long total = 0;
         foreach (int id in ids)
         {
             if ((uint)id >= (uint)VocabularySize || _tokenKinds[id] == Unassigned)
                 throw new ArgumentOutOfRangeException(nameof(ids), id, $"not a token id of this vocabulary (size {VocabularySize}).");
-            int start = _tokenOffsets[id];
-            int length = _tokenOffsets[id + 1] - start;
-            if (position + length + DecodePadding > buffer.Length) Grow(ref buffer, position, length);
+            total += _tokenOffsets[id + 1] - _tokenOffsets[id];
+        }
+        return total <= Array.MaxLength - DecodePadding
+            ? (int)total
+            : throw new ArgumentException($"the ids decode to {total:N0} bytes, more than one array can hold.", nameof(ids));
+    }
+
+    // Tokens of up to 16 bytes move as one 16-byte vector: the arena and the destination both carry
+    // 16 bytes of padding, so the over-read and over-write stay in bounds. The ids were checked by ByteCount.
+    private int CopyBytes(ReadOnlySpan<int> ids, byte[] destination)
+    {
+        int position = 0;
+        ref byte source = ref MemoryMarshal.GetArrayDataReference(_tokenBytes);
+        ref byte target = ref MemoryMarshal.GetArrayDataReference(destination);
+        ref int offsets = ref MemoryMarshal.GetArrayDataReference(_tokenOffsets);
+        foreach (int id in ids)
+        {
+            int start = Unsafe.Add(ref offsets, id);
+            int length = Unsafe.Add(ref offsets, id + 1) - start;
             if (length <= 16)
-            {
-                var chunk = Unsafe.ReadUnaligned<Vector128<byte>>(ref Unsafe.Add(ref source, start));
-                Unsafe.WriteUnaligned(ref buffer[position], chunk);
-            }
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, position), Unsafe.ReadUnaligned<Vector128<byte>>(ref Unsafe.Add(ref source, start)));
             else
-            {
-                _tokenBytes.AsSpan(start, length).CopyTo(buffer.AsSpan(position));
-            }
+                _tokenBytes.AsSpan(start, length).CopyTo(destination.AsSpan(position));
             position += length;
         }
         return position;
-    }
-
-    private static void Grow(ref byte[] buffer, int used, int needed)
-    {
-        byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(buffer.Length * 2, used + needed + DecodePadding));
-        buffer.AsSpan(0, used).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(buffer);
-        buffer = larger;
     }
 }

@@ -130,23 +130,15 @@ public sealed partial class BpeTokenizer
         {
             end = Gpt2PreTokenizer.PieceEnd(text, start);
             ReadOnlySpan<char> piece = text[start..end];
-            int[]? cached = _cache.TryGet(piece, out int slot);
-            if (cached is not null)
+            ReadOnlySpan<int> cached = _cache.TryGet(piece, out int slot);
+            if (!cached.IsEmpty)
             {
                 sink.Piece(cached, piece, textOffset + start);
                 continue;
             }
-            ReadOnlySpan<int> ids = MergePiece(piece, ref scratch);
-            if (piece.Length <= PieceCache.MaxPieceLength)
-            {
-                int[] copy = ids.ToArray();
-                _cache.Set(slot, piece, copy);
-                sink.Piece(copy, piece, textOffset + start);
-            }
-            else
-            {
-                sink.Piece(ids, piece, textOffset + start);
-            }
+            ReadOnlySpan<int> merged = MergePiece(piece, ref scratch);
+            _cache.Set(slot, piece, merged);
+            sink.Piece(merged, piece, textOffset + start);
         }
     }
 

@@ -1,27 +1,25 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Gpt.Sdk.Tokenization;
 
 /// <summary>
 /// (left id, right id) → (rank, merged id): which adjacent tokens may merge and how early. An
-/// open-addressing hash table on one 64-bit key, because this lookup is the inner loop of BPE.
+/// open-addressing hash table whose slots hold key, rank and result together, so a lookup (the inner
+/// loop of BPE) touches one cache line.
 /// </summary>
 internal sealed class MergeTable
 {
     private const long Empty = -1;
-    private readonly long[] _keys;
-    private readonly int[] _ranks;
-    private readonly int[] _results;
+    private readonly Slot[] _slots;
     private readonly int _shift;
 
     public MergeTable(int capacityHint)
     {
         int size = 16;
         while (size < capacityHint * 2) size <<= 1;
-        _keys = new long[size];
-        Array.Fill(_keys, Empty);
-        _ranks = new int[size];
-        _results = new int[size];
+        _slots = new Slot[size];
+        _slots.AsSpan().Fill(new Slot(Empty, 0, 0));
         _shift = 64 - System.Numerics.BitOperations.Log2((uint)size);
     }
 
@@ -30,17 +28,15 @@ internal sealed class MergeTable
     /// <summary>Adds a merge; false when the pair is already there (the first rank stays).</summary>
     public bool TryAdd(int left, int right, int rank, int result)
     {
-        if (Count * 2 >= _keys.Length) throw new InvalidOperationException("MergeTable is full; size it from the merge count.");
+        if (Count * 2 >= _slots.Length) throw new InvalidOperationException("MergeTable is full; size it from the merge count.");
         long key = Key(left, right);
-        int slot = Slot(key);
-        while (_keys[slot] != Empty)
+        int index = Index(key);
+        while (_slots[index].Key != Empty)
         {
-            if (_keys[slot] == key) return false;
-            slot = (slot + 1) & (_keys.Length - 1);
+            if (_slots[index].Key == key) return false;
+            index = (index + 1) & (_slots.Length - 1);
         }
-        _keys[slot] = key;
-        _ranks[slot] = rank;
-        _results[slot] = result;
+        _slots[index] = new Slot(key, rank, result);
         Count++;
         return true;
     }
@@ -50,21 +46,21 @@ internal sealed class MergeTable
     public int Rank(int left, int right, out int result)
     {
         long key = Key(left, right);
-        int slot = Slot(key);
-        while (true)
+        ref Slot first = ref MemoryMarshal.GetArrayDataReference(_slots);
+        int mask = _slots.Length - 1;
+        for (int index = Index(key); ; index = (index + 1) & mask)
         {
-            long found = _keys[slot];
-            if (found == key)
+            ref Slot slot = ref Unsafe.Add(ref first, index);
+            if (slot.Key == key)
             {
-                result = _results[slot];
-                return _ranks[slot];
+                result = slot.Result;
+                return slot.Rank;
             }
-            if (found == Empty)
+            if (slot.Key == Empty)
             {
                 result = -1;
                 return int.MaxValue;
             }
-            slot = (slot + 1) & (_keys.Length - 1);
         }
     }
 
@@ -72,5 +68,7 @@ internal sealed class MergeTable
     private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Slot(long key) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> _shift);
+    private int Index(long key) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> _shift);
+
+    private readonly record struct Slot(long Key, int Rank, int Result);
 }

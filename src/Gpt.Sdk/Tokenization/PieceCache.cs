@@ -17,23 +17,29 @@ internal sealed class PieceCache
     private readonly Entry?[] _slots;
     private readonly int _shift;
 
-    public PieceCache(int slotBits = 16)
+    public PieceCache(int slotBits = 17)
     {
         _slots = new Entry?[1 << slotBits];
         _shift = 64 - slotBits;
     }
 
+    /// <summary>The cached ids of <paramref name="piece"/>, or an empty span when it is not cached.</summary>
+    /// <param name="piece">The piece to look up.</param>
+    /// <param name="slot">Where the piece belongs, for <see cref="Set"/> after a miss.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int[]? TryGet(ReadOnlySpan<char> piece, out int slot)
+    public ReadOnlySpan<int> TryGet(ReadOnlySpan<char> piece, out int slot)
     {
         slot = Slot(piece);
         Entry? entry = Volatile.Read(ref _slots[slot]);
-        return entry is not null && piece.SequenceEqual(entry.Piece) ? entry.Ids : null;
+        if (entry is null || !piece.SequenceEqual(entry.Piece)) return default;
+        return entry.Ids is { } ids ? ids : new ReadOnlySpan<int>(in entry.Single);
     }
 
-    public void Set(int slot, ReadOnlySpan<char> piece, int[] ids)
+    public void Set(int slot, ReadOnlySpan<char> piece, ReadOnlySpan<int> ids)
     {
-        if (piece.Length <= MaxPieceLength) Volatile.Write(ref _slots[slot], new Entry(piece.ToString(), ids));
+        if (piece.Length > MaxPieceLength) return;
+        var entry = ids.Length == 1 ? new Entry(piece.ToString(), ids[0], null) : new Entry(piece.ToString(), 0, ids.ToArray());
+        Volatile.Write(ref _slots[slot], entry);
     }
 
     // A multiplicative hash over 8-byte words; pieces are short, so this is a handful of instructions.
@@ -59,9 +65,11 @@ internal sealed class PieceCache
         return (int)((h * 0x9E3779B97F4A7C15UL) >> _shift);
     }
 
-    private sealed class Entry(string piece, int[] ids)
+    // Most pieces are one token, kept inline to save a pointer chase on every hit.
+    private sealed class Entry(string piece, int single, int[]? ids)
     {
         public readonly string Piece = piece;
-        public readonly int[] Ids = ids;
+        public readonly int Single = single;
+        public readonly int[]? Ids = ids;
     }
 }
