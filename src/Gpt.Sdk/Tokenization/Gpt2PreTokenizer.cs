@@ -67,14 +67,6 @@ internal static class Gpt2PreTokenizer
         return end - 1;
     }
 
-    /// <summary>Number of pieces of <paramref name="text"/>; for tests and sizing.</summary>
-    public static int CountPieces(ReadOnlySpan<char> text)
-    {
-        int count = 0;
-        for (int i = 0; i < text.Length; i = PieceEnd(text, i)) count++;
-        return count;
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int ContractionLength(ReadOnlySpan<char> text, int start)
     {
