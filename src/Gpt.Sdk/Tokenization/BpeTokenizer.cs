@@ -97,6 +97,7 @@ public sealed partial class BpeTokenizer : ITokenizer
                 if (tokens[id] is { } bytes) _wholeTokens.TryAdd(ByteLevelAlphabet.ToText(bytes), id);
             _mergeTable = BuildMergesFromRanks(tokens, _wholeTokens);
         }
+        MergeCount = _merges?.Length ?? tokens.Count(t => t is { Length: > 1 });
 
         _specialTokens = new Dictionary<string, int>(specialTokens, StringComparer.Ordinal);
         SpecialTokens = new ReadOnlyDictionary<string, int>(_specialTokens);
@@ -112,8 +113,11 @@ public sealed partial class BpeTokenizer : ITokenizer
     /// </summary>
     public IReadOnlyDictionary<string, int> SpecialTokens { get; }
 
-    /// <summary>Number of merges (ordinary tokens longer than one byte, for vocabularies trained by BPE).</summary>
-    public int MergeCount => _merges?.Length ?? _mergeTable.Count;
+    /// <summary>
+    /// Number of merge rules: the merge list of Hugging Face and OpenAI files, or for a tiktoken rank
+    /// file, its tokens longer than one byte (each is one merge). GPT-2: 50,000.
+    /// </summary>
+    public int MergeCount { get; }
 
     /// <summary>True when <paramref name="id"/> is one of <see cref="SpecialTokens"/>.</summary>
     /// <param name="id">A token id.</param>
