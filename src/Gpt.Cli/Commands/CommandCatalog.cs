@@ -12,5 +12,7 @@ internal static class CommandCatalog
         yield return GenerateCommand.Create();
         yield return EvalCommand.Create();
         yield return BenchCommand.Create();
+        yield return TokenizeCommand.Create();
+        yield return TokenizerCommand.Create();
     }
 }

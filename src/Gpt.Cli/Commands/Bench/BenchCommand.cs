@@ -10,6 +10,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Run a benchmark and print its figures as JSON.");
         bench.Subcommands.Add(GemmBenchCommand.Create());
         bench.Subcommands.Add(TrainBenchCommand.Create());
+        bench.Subcommands.Add(TokenizeBenchCommand.Create());
         return bench;
     }
 }

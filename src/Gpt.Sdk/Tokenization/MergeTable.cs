@@ -1,0 +1,74 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Gpt.Sdk.Tokenization;
+
+/// <summary>
+/// (left id, right id) → (rank, merged id): which adjacent tokens may merge and how early. An
+/// open-addressing hash table whose slots hold key, rank and result together, so a lookup (the inner
+/// loop of BPE) touches one cache line.
+/// </summary>
+internal sealed class MergeTable
+{
+    private const long Empty = -1;
+    private readonly Slot[] _slots;
+    private readonly int _shift;
+
+    public MergeTable(int capacityHint)
+    {
+        int size = 16;
+        while (size < capacityHint * 2) size <<= 1;
+        _slots = new Slot[size];
+        _slots.AsSpan().Fill(new Slot(Empty, 0, 0));
+        _shift = 64 - System.Numerics.BitOperations.Log2((uint)size);
+    }
+
+    public int Count { get; private set; }
+
+    /// <summary>Adds a merge; false when the pair is already there (the first rank stays).</summary>
+    public bool TryAdd(int left, int right, int rank, int result)
+    {
+        if (Count * 2 >= _slots.Length) throw new InvalidOperationException("MergeTable is full; size it from the merge count.");
+        long key = Key(left, right);
+        int index = Index(key);
+        while (_slots[index].Key != Empty)
+        {
+            if (_slots[index].Key == key) return false;
+            index = (index + 1) & (_slots.Length - 1);
+        }
+        _slots[index] = new Slot(key, rank, result);
+        Count++;
+        return true;
+    }
+
+    /// <summary>Rank of merging <paramref name="left"/> with <paramref name="right"/>, or <see cref="int.MaxValue"/> when they never merge.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Rank(int left, int right, out int result)
+    {
+        long key = Key(left, right);
+        ref Slot first = ref MemoryMarshal.GetArrayDataReference(_slots);
+        int mask = _slots.Length - 1;
+        for (int index = Index(key); ; index = (index + 1) & mask)
+        {
+            ref Slot slot = ref Unsafe.Add(ref first, index);
+            if (slot.Key == key)
+            {
+                result = slot.Result;
+                return slot.Rank;
+            }
+            if (slot.Key == Empty)
+            {
+                result = -1;
+                return int.MaxValue;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Index(long key) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> _shift);
+
+    private readonly record struct Slot(long Key, int Rank, int Result);
+}
