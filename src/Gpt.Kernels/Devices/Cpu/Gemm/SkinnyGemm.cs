@@ -8,7 +8,7 @@ namespace Gpt.Kernels.Devices.Cpu.Gemm;
 /// linear layers of token-by-token decoding, one row per sequence of the batch. Every weight is read once
 /// per call, so memory bandwidth bounds it: the rows of B (contiguous, as nn.Linear stores them) are
 /// streamed in order, each thread reading one run of consecutive rows, and all m dot products with a row
-/// (or pair of rows) are done while it sits in L1. No packing: B is touched exactly once.
+/// (or four rows) are done while it sits in L1. No packing: B is touched exactly once.
 /// </summary>
 /// <remarks>Work is split over n only, each element summed in a fixed order, so C is bit-identical for
 /// any thread count.</remarks>
@@ -17,7 +17,7 @@ internal static unsafe class SkinnyGemm
     /// <summary>The most rows of A this kernel takes.</summary>
     public const int MaxRows = 8;
 
-    // Rows of B per work item: 16 rows of k = 768 floats are 48 KB of one sequential read.
+    // Rows of B per work item (a multiple of 4): 16 rows of k = 768 floats are 48 KB of one sequential read.
     private const int RowsPerItem = 16;
 
     // Below this many multiply-adds the product runs on the calling thread.
@@ -66,76 +66,75 @@ internal static unsafe class SkinnyGemm
             for (; j < end; j++) Store(ref job, 0, j, Dot<S, TV>(job.A, job.B + (long)j * k, k, lanes));
             return;
         }
-        for (; j + 2 <= end; j += 2)
+        for (; j + 4 <= end; j += 4)
         {
             float* w0 = job.B + (long)j * k;
             int r = 0;
-            for (; r + 4 <= m; r += 4) FourByTwo<S, TV>(ref job, r, j, w0, lanes);
-            for (; r < m; r++) OneByTwo<S, TV>(ref job, r, j, w0, lanes);
+            for (; r + 4 <= m; r += 4) FourByFour<S, TV>(ref job, r, j, w0, lanes);
+            for (; r < m; r++) OneByFour<S, TV>(ref job, r, j, w0, lanes);
         }
         for (; j < end; j++)
             for (int r = 0; r < m; r++) Store(ref job, r, j, Dot<S, TV>(job.A + (long)r * k, job.B + (long)j * k, k, lanes));
     }
 
-    // Rows r..r+3 of A against rows j, j+1 of B: eight independent chains, six loads per eight multiply-adds.
+    // Rows r..r+3 of A against rows j..j+3 of B: sixteen independent chains, eight loads per sixteen multiply-adds.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FourByTwo<S, TV>(ref Job job, int r, int j, float* w0, float* lanes) where S : IGemmSimd<TV> where TV : struct
+    private static void FourByFour<S, TV>(ref Job job, int r, int j, float* w0, float* lanes) where S : IGemmSimd<TV> where TV : struct
     {
         int k = job.K, width = S.Width;
-        float* w1 = w0 + k;
+        float* w1 = w0 + k, w2 = w1 + k, w3 = w2 + k;
         float* x0 = job.A + (long)r * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
-        TV c00 = S.Zero, c01 = S.Zero, c10 = S.Zero, c11 = S.Zero, c20 = S.Zero, c21 = S.Zero, c30 = S.Zero, c31 = S.Zero;
+        TV c00 = S.Zero, c01 = S.Zero, c02 = S.Zero, c03 = S.Zero, c10 = S.Zero, c11 = S.Zero, c12 = S.Zero, c13 = S.Zero;
+        TV c20 = S.Zero, c21 = S.Zero, c22 = S.Zero, c23 = S.Zero, c30 = S.Zero, c31 = S.Zero, c32 = S.Zero, c33 = S.Zero;
         int kk = 0;
         for (; kk + width <= k; kk += width)
         {
-            TV b0 = S.Load(w0 + kk), b1 = S.Load(w1 + kk);
+            TV b0 = S.Load(w0 + kk), b1 = S.Load(w1 + kk), b2 = S.Load(w2 + kk), b3 = S.Load(w3 + kk);
             TV a = S.Load(x0 + kk);
-            c00 = S.MultiplyAdd(a, b0, c00);
-            c01 = S.MultiplyAdd(a, b1, c01);
+            c00 = S.MultiplyAdd(a, b0, c00); c01 = S.MultiplyAdd(a, b1, c01); c02 = S.MultiplyAdd(a, b2, c02); c03 = S.MultiplyAdd(a, b3, c03);
             a = S.Load(x1 + kk);
-            c10 = S.MultiplyAdd(a, b0, c10);
-            c11 = S.MultiplyAdd(a, b1, c11);
+            c10 = S.MultiplyAdd(a, b0, c10); c11 = S.MultiplyAdd(a, b1, c11); c12 = S.MultiplyAdd(a, b2, c12); c13 = S.MultiplyAdd(a, b3, c13);
             a = S.Load(x2 + kk);
-            c20 = S.MultiplyAdd(a, b0, c20);
-            c21 = S.MultiplyAdd(a, b1, c21);
+            c20 = S.MultiplyAdd(a, b0, c20); c21 = S.MultiplyAdd(a, b1, c21); c22 = S.MultiplyAdd(a, b2, c22); c23 = S.MultiplyAdd(a, b3, c23);
             a = S.Load(x3 + kk);
-            c30 = S.MultiplyAdd(a, b0, c30);
-            c31 = S.MultiplyAdd(a, b1, c31);
+            c30 = S.MultiplyAdd(a, b0, c30); c31 = S.MultiplyAdd(a, b1, c31); c32 = S.MultiplyAdd(a, b2, c32); c33 = S.MultiplyAdd(a, b3, c33);
         }
-        Store(ref job, r, j, Sum<S, TV>(c00, lanes) + Tail(x0, w0, kk, k));
-        Store(ref job, r, j + 1, Sum<S, TV>(c01, lanes) + Tail(x0, w1, kk, k));
-        Store(ref job, r + 1, j, Sum<S, TV>(c10, lanes) + Tail(x1, w0, kk, k));
-        Store(ref job, r + 1, j + 1, Sum<S, TV>(c11, lanes) + Tail(x1, w1, kk, k));
-        Store(ref job, r + 2, j, Sum<S, TV>(c20, lanes) + Tail(x2, w0, kk, k));
-        Store(ref job, r + 2, j + 1, Sum<S, TV>(c21, lanes) + Tail(x2, w1, kk, k));
-        Store(ref job, r + 3, j, Sum<S, TV>(c30, lanes) + Tail(x3, w0, kk, k));
-        Store(ref job, r + 3, j + 1, Sum<S, TV>(c31, lanes) + Tail(x3, w1, kk, k));
+        float* w = w0;
+        StoreRow<S, TV>(ref job, r, j, c00, c01, c02, c03, x0, w, kk, lanes);
+        StoreRow<S, TV>(ref job, r + 1, j, c10, c11, c12, c13, x1, w, kk, lanes);
+        StoreRow<S, TV>(ref job, r + 2, j, c20, c21, c22, c23, x2, w, kk, lanes);
+        StoreRow<S, TV>(ref job, r + 3, j, c30, c31, c32, c33, x3, w, kk, lanes);
     }
 
-    // Row r of A against rows j, j+1 of B, each with two chains over alternate vectors.
+    // Row r of A against rows j..j+3 of B: four chains, five loads per four multiply-adds.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void OneByTwo<S, TV>(ref Job job, int r, int j, float* w0, float* lanes) where S : IGemmSimd<TV> where TV : struct
+    private static void OneByFour<S, TV>(ref Job job, int r, int j, float* w0, float* lanes) where S : IGemmSimd<TV> where TV : struct
     {
         int k = job.K, width = S.Width;
-        float* w1 = w0 + k, x = job.A + (long)r * k;
-        TV c0 = S.Zero, c1 = S.Zero, d0 = S.Zero, d1 = S.Zero;
+        float* w1 = w0 + k, w2 = w1 + k, w3 = w2 + k, x = job.A + (long)r * k;
+        TV c0 = S.Zero, c1 = S.Zero, c2 = S.Zero, c3 = S.Zero;
         int kk = 0;
-        for (; kk + 2 * width <= k; kk += 2 * width)
-        {
-            TV a = S.Load(x + kk), a2 = S.Load(x + kk + width);
-            c0 = S.MultiplyAdd(a, S.Load(w0 + kk), c0);
-            c1 = S.MultiplyAdd(a, S.Load(w1 + kk), c1);
-            d0 = S.MultiplyAdd(a2, S.Load(w0 + kk + width), d0);
-            d1 = S.MultiplyAdd(a2, S.Load(w1 + kk + width), d1);
-        }
         for (; kk + width <= k; kk += width)
         {
             TV a = S.Load(x + kk);
             c0 = S.MultiplyAdd(a, S.Load(w0 + kk), c0);
             c1 = S.MultiplyAdd(a, S.Load(w1 + kk), c1);
+            c2 = S.MultiplyAdd(a, S.Load(w2 + kk), c2);
+            c3 = S.MultiplyAdd(a, S.Load(w3 + kk), c3);
         }
-        Store(ref job, r, j, Sum<S, TV>(S.Add(c0, d0), lanes) + Tail(x, w0, kk, k));
-        Store(ref job, r, j + 1, Sum<S, TV>(S.Add(c1, d1), lanes) + Tail(x, w1, kk, k));
+        StoreRow<S, TV>(ref job, r, j, c0, c1, c2, c3, x, w0, kk, lanes);
+    }
+
+    // C[r, j..j+3] from the four chains of row r, plus the scalar tails past the last whole vector.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow<S, TV>(ref Job job, int r, int j, TV c0, TV c1, TV c2, TV c3, float* x, float* w0, int kk, float* lanes)
+        where S : IGemmSimd<TV> where TV : struct
+    {
+        int k = job.K;
+        Store(ref job, r, j, Sum<S, TV>(c0, lanes) + Tail(x, w0, kk, k));
+        Store(ref job, r, j + 1, Sum<S, TV>(c1, lanes) + Tail(x, w0 + k, kk, k));
+        Store(ref job, r, j + 2, Sum<S, TV>(c2, lanes) + Tail(x, w0 + 2L * k, kk, k));
+        Store(ref job, r, j + 3, Sum<S, TV>(c3, lanes) + Tail(x, w0 + 3L * k, kk, k));
     }
 
     // x · w over k with four chains over consecutive vectors.
