@@ -29,6 +29,14 @@ internal static class ChatCommand
             var generator = new Generator(gpt, tokenizer);
             string? systemText = parse.GetValue(system);
             var turns = NewConversation(systemText);
+            try
+            {
+                generator.ChatTemplate.Encode(tokenizer, turns);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidOperationException($"this model's tokenizer cannot lay out a chat ({e.Message}); chat needs a BPE tokenizer or a character alphabet with the template's text.", e);
+            }
             PromptCache? cache = null;
             Console.Error.WriteLine($"chatting with {folder} ({(generator.ChatTemplate.UsesSpecialTokens ? "ChatML" : "plain-text")} template); /reset starts over, /exit quits.");
             try
@@ -58,8 +66,8 @@ internal static class ChatCommand
                     }
                     catch (ArgumentException e)
                     {
-                        // The conversation outgrew the context: say so and let the user start over.
-                        Console.Error.WriteLine($"error: {e.Message} Type /reset to start a new conversation.");
+                        // Usually the conversation outgrew the context: say so and let the user go on or start over.
+                        Console.Error.WriteLine($"error: {e.Message} (/reset starts a new conversation)");
                         turns.RemoveAt(turns.Count - 1);
                         continue;
                     }
@@ -73,8 +81,10 @@ internal static class ChatCommand
                     Console.WriteLine();
                     turns.Add(new ChatTurn(ChatSpeaker.Assistant, reply.ToString().Trim()));
 
-                    // Keep the conversation's keys and values for the next turn, which starts with all of it.
-                    var next = generator.CreatePromptCache(generator.ChatTemplate.Encode(tokenizer, turns, addReplyPrompt: false).Tokens, cache, cancellationToken);
+                    // Keep the conversation's keys and values for the next turn, which starts with all of it
+                    // (unless it already fills the context: the next turn will say so).
+                    var conversation = generator.ChatTemplate.Encode(tokenizer, turns, addReplyPrompt: false).Tokens;
+                    var next = conversation.Length < gpt.Config.ContextLength ? generator.CreatePromptCache(conversation, cache, cancellationToken) : null;
                     cache?.Dispose();
                     cache = next;
                 }
