@@ -87,6 +87,20 @@ public sealed record GenerationOptions
         return this;
     }
 
+    // "temperature must be ..., got -1." with the property as the parameter name.
     private static ArgumentException Bad(string option, object? value, string rule) =>
-        new($"{option} {rule}, got {value}.", option);
+        new($"{Spelled(option)} {rule}, got {Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)}.", option);
+
+    private static string Spelled(string option) => option switch
+    {
+        nameof(MaxTokens) => "max tokens",
+        nameof(TopK) => "top-k",
+        nameof(TopP) => "top-p",
+        nameof(MinP) => "min-p",
+        nameof(RepetitionPenalty) => "repetition penalty",
+        nameof(FrequencyPenalty) => "frequency penalty",
+        nameof(PresencePenalty) => "presence penalty",
+        nameof(BestOf) => "best-of",
+        _ => option.ToLowerInvariant(),
+    };
 }
