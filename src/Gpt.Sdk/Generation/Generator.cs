@@ -63,7 +63,7 @@ public sealed class Generator
         if (options.BestOf > options.N)
             throw new ArgumentException($"BestOf ({options.BestOf}) picks the best completions once all are finished, so it cannot stream; call GenerateAsync.", nameof(options));
         int[] prompt = CheckPrompt(promptTokens, options, nameof(promptTokens));
-        return Stream(new GenerationRun(this, [prompt], options), cancellationToken);
+        return Stream(prompt, options, cancellationToken);
     }
 
     /// <summary>Generates the completions of <paramref name="prompt"/>.</summary>
@@ -179,12 +179,11 @@ public sealed class Generator
         return run.Results();
     }
 
-    private static async IAsyncEnumerable<GenerationChunk> Stream(GenerationRun run, [EnumeratorCancellation] CancellationToken cancellationToken)
+    // The request's cache and tape are made when enumeration starts and freed when it ends, however it ends.
+    private async IAsyncEnumerable<GenerationChunk> Stream(int[] prompt, GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using (run)
-        {
-            await foreach (var chunk in Drive(run, cancellationToken).ConfigureAwait(false)) yield return chunk;
-        }
+        using var run = new GenerationRun(this, [prompt], options);
+        await foreach (var chunk in Drive(run, cancellationToken).ConfigureAwait(false)) yield return chunk;
     }
 
     // Each step runs on the thread pool, so a caller's thread (a UI, a request handler) never computes;
