@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Gpt.Kernels.Devices.Cpu.Gemm;
 
@@ -71,7 +72,12 @@ internal static unsafe class SkinnyGemm
             float* w0 = job.B + (long)j * k;
             int r = 0;
             for (; r + 4 <= m; r += 4) FourByFour<S, TV>(ref job, r, j, w0, lanes);
-            for (; r < m; r++) OneByFour<S, TV>(ref job, r, j, w0, lanes);
+            if (r + 2 <= m)
+            {
+                TwoByFour<S, TV>(ref job, r, j, w0, lanes);
+                r += 2;
+            }
+            if (r < m) OneByFour<S, TV>(ref job, r, j, w0, lanes);
         }
         for (; j < end; j++)
             for (int r = 0; r < m; r++) Store(ref job, r, j, Dot<S, TV>(job.A + (long)r * k, job.B + (long)j * k, k, lanes));
@@ -87,8 +93,16 @@ internal static unsafe class SkinnyGemm
         TV c00 = S.Zero, c01 = S.Zero, c02 = S.Zero, c03 = S.Zero, c10 = S.Zero, c11 = S.Zero, c12 = S.Zero, c13 = S.Zero;
         TV c20 = S.Zero, c21 = S.Zero, c22 = S.Zero, c23 = S.Zero, c30 = S.Zero, c31 = S.Zero, c32 = S.Zero, c33 = S.Zero;
         int kk = 0;
+        float* ahead = w0 + 4L * k; // the next four rows, fetched while these are summed (prefetches never fault)
         for (; kk + width <= k; kk += width)
         {
+            if (Sse.IsSupported && r == 0)
+            {
+                Sse.Prefetch0(ahead + kk);
+                Sse.Prefetch0(ahead + k + kk);
+                Sse.Prefetch0(ahead + 2L * k + kk);
+                Sse.Prefetch0(ahead + 3L * k + kk);
+            }
             TV b0 = S.Load(w0 + kk), b1 = S.Load(w1 + kk), b2 = S.Load(w2 + kk), b3 = S.Load(w3 + kk);
             TV a = S.Load(x0 + kk);
             c00 = S.MultiplyAdd(a, b0, c00); c01 = S.MultiplyAdd(a, b1, c01); c02 = S.MultiplyAdd(a, b2, c02); c03 = S.MultiplyAdd(a, b3, c03);
@@ -106,6 +120,35 @@ internal static unsafe class SkinnyGemm
         StoreRow<S, TV>(ref job, r + 3, j, c30, c31, c32, c33, x3, w, kk, lanes);
     }
 
+    // Rows r, r+1 of A against rows j..j+3 of B: eight chains, six loads per eight multiply-adds.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TwoByFour<S, TV>(ref Job job, int r, int j, float* w0, float* lanes) where S : IGemmSimd<TV> where TV : struct
+    {
+        int k = job.K, width = S.Width;
+        float* w1 = w0 + k, w2 = w1 + k, w3 = w2 + k;
+        float* x0 = job.A + (long)r * k, x1 = x0 + k;
+        TV c00 = S.Zero, c01 = S.Zero, c02 = S.Zero, c03 = S.Zero, c10 = S.Zero, c11 = S.Zero, c12 = S.Zero, c13 = S.Zero;
+        int kk = 0;
+        float* ahead = w0 + 4L * k;
+        for (; kk + width <= k; kk += width)
+        {
+            if (Sse.IsSupported && r == 0)
+            {
+                Sse.Prefetch0(ahead + kk);
+                Sse.Prefetch0(ahead + k + kk);
+                Sse.Prefetch0(ahead + 2L * k + kk);
+                Sse.Prefetch0(ahead + 3L * k + kk);
+            }
+            TV b0 = S.Load(w0 + kk), b1 = S.Load(w1 + kk), b2 = S.Load(w2 + kk), b3 = S.Load(w3 + kk);
+            TV a = S.Load(x0 + kk);
+            c00 = S.MultiplyAdd(a, b0, c00); c01 = S.MultiplyAdd(a, b1, c01); c02 = S.MultiplyAdd(a, b2, c02); c03 = S.MultiplyAdd(a, b3, c03);
+            a = S.Load(x1 + kk);
+            c10 = S.MultiplyAdd(a, b0, c10); c11 = S.MultiplyAdd(a, b1, c11); c12 = S.MultiplyAdd(a, b2, c12); c13 = S.MultiplyAdd(a, b3, c13);
+        }
+        StoreRow<S, TV>(ref job, r, j, c00, c01, c02, c03, x0, w0, kk, lanes);
+        StoreRow<S, TV>(ref job, r + 1, j, c10, c11, c12, c13, x1, w0, kk, lanes);
+    }
+
     // Row r of A against rows j..j+3 of B: four chains, five loads per four multiply-adds.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void OneByFour<S, TV>(ref Job job, int r, int j, float* w0, float* lanes) where S : IGemmSimd<TV> where TV : struct
@@ -114,8 +157,16 @@ internal static unsafe class SkinnyGemm
         float* w1 = w0 + k, w2 = w1 + k, w3 = w2 + k, x = job.A + (long)r * k;
         TV c0 = S.Zero, c1 = S.Zero, c2 = S.Zero, c3 = S.Zero;
         int kk = 0;
+        float* ahead = w0 + 4L * k;
         for (; kk + width <= k; kk += width)
         {
+            if (Sse.IsSupported && r == 0)
+            {
+                Sse.Prefetch0(ahead + kk);
+                Sse.Prefetch0(ahead + k + kk);
+                Sse.Prefetch0(ahead + 2L * k + kk);
+                Sse.Prefetch0(ahead + 3L * k + kk);
+            }
             TV a = S.Load(x + kk);
             c0 = S.MultiplyAdd(a, S.Load(w0 + kk), c0);
             c1 = S.MultiplyAdd(a, S.Load(w1 + kk), c1);
