@@ -86,7 +86,7 @@ class Gpt2(nn.Module):
         logits = x @ self.transformer.wte.weight.t()                       # (B, T, V), tied head
         if targets is None:
             return logits, None
-        loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+        loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=-1)
         return logits, loss
 
 
