@@ -115,7 +115,10 @@ def main():
         "torch": torch.__version__, "steps": STEPS, "lr": LR, "beta1": BETAS[0], "beta2": BETAS[1],
         "eps": EPS, "weight_decay": WEIGHT_DECAY,
     }
-    safetensors_io.save(os.path.join(OUT, "gpt2_tiny_expected.safetensors"), expected, metadata)
+    path = os.path.join(OUT, "gpt2_tiny_expected.safetensors")
+    safetensors_io.save(path, expected, metadata)
+    written = safetensors_io.load(path)
+    assert all((written[k] == v).all() and written[k].shape == v.shape for k, v in expected.items()), "safetensors round trip"
 
     # How far PyTorch's own float32 run lands from the float64 reference.
     print("torch float32 vs float64 (max abs, max abs / max |ref|):")
