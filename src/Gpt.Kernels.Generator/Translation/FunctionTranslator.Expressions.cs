@@ -62,6 +62,14 @@ internal sealed partial class FunctionTranslator
                 $"View '{Short(op.Syntax)}' can only be indexed, asked for its Length, sliced with SubView, passed to a helper or named with var");
             return "0";
         }
+        if (op is IConversionOperation { Type: { } target } boxing && ScalarKinds.Of(target) is null)
+        {
+            // Report what is converted ("new Foo()" allocates) before the type it is converted to.
+            int before = _session.Diagnostics.Count;
+            Expr(boxing.Operand);
+            if (_session.Diagnostics.Count == before) CheckType(target, op);
+            return "0";
+        }
         if (op.Type is { SpecialType: not SpecialType.System_Void } type && !CheckType(type, op)) return "0";
         if (op.ConstantValue.HasValue) return Constant(op);
 

@@ -94,8 +94,9 @@ internal sealed partial class FunctionTranslator
     {
         switch (op)
         {
-            case IBlockOperation block when block.Syntax is CheckedStatementSyntax { Keyword.Text: "checked" }:
-                Report(KernelDiagnostics.UnsupportedStatement, op, "checked");
+            case IBlockOperation block when IsCheckedBlock(block):
+                var checkedStatement = block.Syntax as CheckedStatementSyntax ?? block.Syntax.Parent!;
+                _session.Report(KernelDiagnostics.UnsupportedStatement, checkedStatement.GetLocation(), "checked");
                 break;
             case IBlockOperation block:
                 _out.Open("");
@@ -167,8 +168,11 @@ internal sealed partial class FunctionTranslator
             case ILockOperation:
                 Report(KernelDiagnostics.UnsupportedStatement, op, "lock");
                 break;
-            case ILabeledOperation:
-                Report(KernelDiagnostics.UnsupportedStatement, op, "labeled (goto target)");
+            case ILabeledOperation labeled:
+                if (labeled.Operation is { } target) Statement(target); // the goto that needs it is reported
+                break;
+            case IThrowOperation:
+                Report(KernelDiagnostics.ExceptionHandling, op, "throw");
                 break;
             case IInvalidOperation:
                 break; // the compiler reports it
@@ -180,11 +184,14 @@ internal sealed partial class FunctionTranslator
 
     private void Body(IOperation body)
     {
-        if (body is IBlockOperation block && block.Syntax is not CheckedStatementSyntax)
+        if (body is IBlockOperation block && !IsCheckedBlock(block))
             foreach (var inner in block.Operations) Statement(inner);
         else
             Statement(body);
     }
+
+    private static bool IsCheckedBlock(IBlockOperation block) =>
+        (block.Syntax as CheckedStatementSyntax ?? block.Syntax.Parent as CheckedStatementSyntax)?.Keyword.Text == "checked";
 
     private void If(IConditionalOperation conditional)
     {
