@@ -66,6 +66,17 @@ public class CpuLauncherTests
     }
 
     [Fact]
+    public void SharedMemory_WithoutBarriers_RunsOnTheCpu()
+    {
+        var output = new int[4 * 32];
+
+        CpuSampleKernels.ThroughSharedKernel.LaunchCpu(4, 32, output);
+
+        Assert.Equal(Enumerable.Range(0, output.Length).Select(g => 2 * g), output);
+        Assert.Equal(32 * sizeof(int) + 8 * sizeof(float), CpuSampleKernels.ThroughSharedKernel.Descriptor.SharedMemoryBytes);
+    }
+
+    [Fact]
     public void RowSums_ThroughSubViewAndHelper_MatchALoop()
     {
         const int rows = 33, cols = 17;

@@ -52,4 +52,15 @@ internal static partial class CpuSampleKernels
         for (int k = 0; k < row.Length; k++) s += row[k];
         return s;
     }
+
+    /// <summary>output[g] = 2g, staged through group-shared memory (no barrier: each thread reads its own slot).</summary>
+    [Kernel]
+    internal static void ThroughShared(ArrayView<int> output)
+    {
+        var slots = SharedMemory.Allocate<int>(32);
+        var spare = SharedMemory.Allocate<float>(8);
+        slots[Group.IdxX] = Grid.GlobalIndex.X * 2;
+        spare[Group.IdxX % spare.Length] = 1f;
+        output[Grid.GlobalIndex.X] = slots[Group.IdxX];
+    }
 }
