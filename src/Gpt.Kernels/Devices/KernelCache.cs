@@ -31,19 +31,19 @@ public sealed class KernelCache
 
     /// <summary><c>$GPT_KERNEL_CACHE</c> if set (null when it is <c>off</c>), else <c>$XDG_CACHE_HOME/gpt-sdk/kernels</c>,
     /// else <c>~/.cache/gpt-sdk/kernels</c> (the local application data folder on Windows).</summary>
-    public static string? DefaultDirectory
+    public static string? DefaultDirectory => DirectoryFrom(Environment.GetEnvironmentVariable);
+
+    /// <summary><see cref="DefaultDirectory"/> from the given environment.</summary>
+    internal static string? DirectoryFrom(Func<string, string?> environment)
     {
-        get
-        {
-            string? configured = Environment.GetEnvironmentVariable(EnvironmentVariable);
-            if (!string.IsNullOrEmpty(configured))
-                return configured.Equals("off", StringComparison.OrdinalIgnoreCase) ? null : configured;
-            string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-            string root = !string.IsNullOrEmpty(xdg) ? xdg
-                : OperatingSystem.IsWindows() ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
-                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-            return Path.Combine(root, "gpt-sdk", "kernels");
-        }
+        string? configured = environment(EnvironmentVariable);
+        if (!string.IsNullOrEmpty(configured))
+            return configured.Equals("off", StringComparison.OrdinalIgnoreCase) ? null : configured;
+        string? xdg = environment("XDG_CACHE_HOME");
+        string root = !string.IsNullOrEmpty(xdg) ? xdg
+            : OperatingSystem.IsWindows() ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData)
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(root, "gpt-sdk", "kernels");
     }
 
     /// <summary>The folder holding the entries, or null when caching is off.</summary>

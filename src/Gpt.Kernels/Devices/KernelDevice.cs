@@ -19,6 +19,11 @@ public abstract class KernelDevice : Device, IKernelRunner
     /// <inheritdoc />
     public abstract void Launch(KernelDescriptor kernel, Dim3 groups, Dim3 groupSize, ReadOnlySpan<KernelArgument> arguments);
 
+    /// <summary>Compiles <paramref name="kernel"/> for this device now (from the disk cache when possible)
+    /// instead of at its first launch.</summary>
+    /// <param name="kernel">The kernel.</param>
+    public abstract void Prepare(KernelDescriptor kernel);
+
     /// <summary>Releases the device's native resources (a no-op for the shared instances).</summary>
     public sealed override void Dispose()
     {

@@ -191,9 +191,8 @@ public sealed unsafe class CudaDevice : KernelDevice
         CudaException.Check(cuStreamSynchronize(_stream), "cuStreamSynchronize");
     }
 
-    /// <summary>Compiles and loads <paramref name="kernel"/> now (from the cache when possible) instead of at its first launch.</summary>
-    /// <param name="kernel">The kernel.</param>
-    public void Prepare(KernelDescriptor kernel)
+    /// <inheritdoc />
+    public override void Prepare(KernelDescriptor kernel)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ThrowIfDisposed();

@@ -132,9 +132,8 @@ public sealed unsafe class OpenCLDevice : KernelDevice
         OpenCLException.Check(clFinish(_queue), "clFinish");
     }
 
-    /// <summary>Compiles <paramref name="kernel"/> now (from the cache when possible) instead of at its first launch.</summary>
-    /// <param name="kernel">The kernel.</param>
-    public void Prepare(KernelDescriptor kernel)
+    /// <inheritdoc />
+    public override void Prepare(KernelDescriptor kernel)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ThrowIfDisposed();
