@@ -67,7 +67,7 @@ public abstract class KernelDevice : Device, IKernelRunner
                     $"{kernel.Name}: argument {i} ('{parameter.Name}') must be a {parameter.Type} {parameter.Kind}, not a {argument.Type} {argument.Kind}.",
                     nameof(arguments));
             if (argument.Kind == KernelArgumentKind.Buffer && argument.BufferObject is not null)
-                CheckBuffer(argument.BufferObject, argument.Offset, argument.Length, $"{kernel.Name}: argument {i} ('{parameter.Name}')");
+                CheckBuffer(argument.BufferObject, argument.Offset, argument.Length, kernel, i);
         }
     }
 
@@ -80,14 +80,19 @@ public abstract class KernelDevice : Device, IKernelRunner
     /// <param name="slice">A non-empty slice of a buffer of this device.</param>
     protected static ulong HandleOf<T>(Slice<T> slice) where T : unmanaged => ((IKernelBuffer)slice.Buffer!).Handle;
 
-    private void CheckBuffer(object buffer, long offset, int length, string what)
+    // kernel is null for a host/device copy; the description is built only on failure (launches must not allocate).
+    private void CheckBuffer(object buffer, long offset, int length, KernelDescriptor? kernel, int index)
     {
         if (buffer is not IKernelBuffer memory || memory.Device != this)
-            throw new ArgumentException($"{what} is a buffer of {(buffer as IKernelBuffer)?.Device.Name ?? "another device"}; allocate it on {Name}.");
+            throw new ArgumentException($"{What(kernel, index)} is a buffer of {(buffer as IKernelBuffer)?.Device.Name ?? "another device"}; allocate it on {Name}.");
         ObjectDisposedException.ThrowIf(memory.IsDisposed, buffer);
         if (offset < 0 || length < 0 || offset + length > memory.Length)
-            throw new ArgumentOutOfRangeException(nameof(offset), $"{what}: slice [{offset}, {offset + length}) does not fit a buffer of {memory.Length} elements.");
+            throw new ArgumentOutOfRangeException(nameof(offset),
+                $"{What(kernel, index)}: slice [{offset}, {offset + length}) does not fit a buffer of {memory.Length} elements.");
     }
+
+    private static string What(KernelDescriptor? kernel, int index) =>
+        kernel is null ? "the device slice" : $"{kernel.Name}: argument {index} ('{kernel.Parameters[index].Name}')";
 
     /// <summary>Checks a host/device copy and returns false when there is nothing to copy.</summary>
     /// <param name="slice">The device side.</param>
@@ -99,7 +104,7 @@ public abstract class KernelDevice : Device, IKernelRunner
         if (hostLength != slice.Length)
             throw new ArgumentException($"the host span has {hostLength} elements, the device slice {slice.Length}.", hostName);
         if (slice.Length == 0) return false;
-        CheckBuffer(slice.Buffer!, slice.Offset, slice.Length, "the device slice");
+        CheckBuffer(slice.Buffer!, slice.Offset, slice.Length, null, 0);
         return true;
     }
 

@@ -62,6 +62,13 @@ public sealed class CudaDeviceTests
     }
 
     [CudaFact]
+    public void SteadyStateLaunchesDoNotAllocate()
+    {
+        using var device = Open();
+        KernelRunnerChecks.SteadyStateLaunchesDoNotAllocate(device);
+    }
+
+    [CudaFact]
     public void CompileErrorCarriesTheBuildLog()
     {
         using CudaDevice device = Open();

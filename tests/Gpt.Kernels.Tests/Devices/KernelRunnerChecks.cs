@@ -110,6 +110,27 @@ internal static class KernelRunnerChecks
         }
     }
 
+    /// <summary>Once a kernel is compiled, launching it and copying data allocate no managed memory.</summary>
+    public static void SteadyStateLaunchesDoNotAllocate(KernelDevice device)
+    {
+        using DeviceBuffer<float> buffer = device.Allocate<float>(256);
+        Slice<float> slice = buffer.Slice(0, 256);
+        var host = new float[256];
+        Span<KernelArgument> arguments =
+            [KernelArgument.Buffer(slice), KernelArgument.Buffer(slice), KernelArgument.Buffer(slice), KernelArgument.Float(0.5f), KernelArgument.Int(256)];
+        device.Launch(TestKernels.Axpy, 1, 256, arguments);
+        device.Download(slice, host);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++)
+        {
+            device.Upload<float>(host, slice);
+            device.Launch(TestKernels.Axpy, 1, 256, arguments);
+            device.Download(slice, host);
+        }
+        device.Synchronize();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     public static void CompileErrorCarriesTheBuildLog(KernelDevice device)
     {
         using DeviceBuffer<float> output = device.Allocate<float>(1);

@@ -62,6 +62,13 @@ public sealed class OpenCLDeviceTests
     }
 
     [OpenCLFact]
+    public void SteadyStateLaunchesDoNotAllocate()
+    {
+        using var device = Open();
+        KernelRunnerChecks.SteadyStateLaunchesDoNotAllocate(device);
+    }
+
+    [OpenCLFact]
     public void CompileErrorCarriesTheBuildLog()
     {
         using OpenCLDevice device = Open();

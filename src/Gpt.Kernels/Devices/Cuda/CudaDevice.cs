@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using Gpt.Kernels.Compute;
 using static Gpt.Kernels.Devices.Cuda.CudaNative;
@@ -37,7 +38,7 @@ public sealed unsafe class CudaDevice : KernelDevice
 
         _device = device;
         Ordinal = ordinal;
-        DeviceName = new string((sbyte*)name).Trim();
+        DeviceName = (Marshal.PtrToStringUTF8((nint)name) ?? "").Trim();
         ComputeCapability = new Version(major, minor);
         MultiprocessorCount = multiprocessors;
         MaxThreadsPerBlock = maxThreads;
@@ -160,13 +161,15 @@ public sealed unsafe class CudaDevice : KernelDevice
         if (!ValidateCopy(destination, source.Length, nameof(source))) return;
         MakeCurrent();
         nuint bytes = (nuint)source.Length * (nuint)sizeof(T);
+        int status;
         fixed (T* s = source)
         {
-            CudaException.Check(cuMemcpyHtoDAsync_v2(HandleOf(destination) + (ulong)destination.Offset * (ulong)sizeof(T), s, bytes, _stream),
-                $"cuMemcpyHtoDAsync ({bytes} bytes)");
+            status = cuMemcpyHtoDAsync_v2(HandleOf(destination) + (ulong)destination.Offset * (ulong)sizeof(T), s, bytes, _stream);
             // The span is only pinned for this call, so the copy must be done before it returns.
-            CudaException.Check(cuStreamSynchronize(_stream), "cuStreamSynchronize");
+            if (status == Success) status = cuStreamSynchronize(_stream);
         }
+        // The message is built only on failure: copies in a training step must not allocate.
+        if (status != Success) throw CudaException.Driver(status, $"cuMemcpyHtoDAsync ({bytes} bytes)");
     }
 
     /// <inheritdoc />
@@ -175,12 +178,13 @@ public sealed unsafe class CudaDevice : KernelDevice
         if (!ValidateCopy(source, destination.Length, nameof(destination))) return;
         MakeCurrent();
         nuint bytes = (nuint)destination.Length * (nuint)sizeof(T);
+        int status;
         fixed (T* d = destination)
         {
-            CudaException.Check(cuMemcpyDtoHAsync_v2(d, HandleOf(source) + (ulong)source.Offset * (ulong)sizeof(T), bytes, _stream),
-                $"cuMemcpyDtoHAsync ({bytes} bytes)");
-            CudaException.Check(cuStreamSynchronize(_stream), "cuStreamSynchronize");
+            status = cuMemcpyDtoHAsync_v2(d, HandleOf(source) + (ulong)source.Offset * (ulong)sizeof(T), bytes, _stream);
+            if (status == Success) status = cuStreamSynchronize(_stream);
         }
+        if (status != Success) throw CudaException.Driver(status, $"cuMemcpyDtoHAsync ({bytes} bytes)");
     }
 
     /// <inheritdoc />
@@ -283,7 +287,7 @@ public sealed unsafe class CudaDevice : KernelDevice
         int status;
         fixed (byte* image = ptx) status = cuModuleLoadDataEx(&handle, image, 2, options, values);
         module = handle;
-        log = new string((sbyte*)buffer).Trim();
+        log = (Marshal.PtrToStringUTF8((nint)buffer) ?? "").Trim();
         return status;
     }
 

@@ -111,18 +111,23 @@ public sealed unsafe class OpenCLDevice : KernelDevice
     public override void Upload<T>(ReadOnlySpan<T> source, Slice<T> destination)
     {
         if (!ValidateCopy(destination, source.Length, nameof(source))) return;
+        int status;
         fixed (T* s = source)
-            OpenCLException.Check(clEnqueueWriteBuffer(_queue, (nint)HandleOf(destination), 1, (nuint)destination.Offset * (nuint)sizeof(T),
-                (nuint)source.Length * (nuint)sizeof(T), s, 0, null, null), $"clEnqueueWriteBuffer ({source.Length} elements)");
+            status = clEnqueueWriteBuffer(_queue, (nint)HandleOf(destination), 1, (nuint)destination.Offset * (nuint)sizeof(T),
+                (nuint)source.Length * (nuint)sizeof(T), s, 0, null, null);
+        // The message is built only on failure: copies in a training step must not allocate.
+        if (status != Success) throw new OpenCLException(status, $"clEnqueueWriteBuffer ({source.Length} elements)");
     }
 
     /// <inheritdoc />
     public override void Download<T>(Slice<T> source, Span<T> destination)
     {
         if (!ValidateCopy(source, destination.Length, nameof(destination))) return;
+        int status;
         fixed (T* d = destination)
-            OpenCLException.Check(clEnqueueReadBuffer(_queue, (nint)HandleOf(source), 1, (nuint)source.Offset * (nuint)sizeof(T),
-                (nuint)destination.Length * (nuint)sizeof(T), d, 0, null, null), $"clEnqueueReadBuffer ({destination.Length} elements)");
+            status = clEnqueueReadBuffer(_queue, (nint)HandleOf(source), 1, (nuint)source.Offset * (nuint)sizeof(T),
+                (nuint)destination.Length * (nuint)sizeof(T), d, 0, null, null);
+        if (status != Success) throw new OpenCLException(status, $"clEnqueueReadBuffer ({destination.Length} elements)");
     }
 
     /// <inheritdoc />
