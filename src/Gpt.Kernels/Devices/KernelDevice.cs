@@ -1,4 +1,5 @@
 using Gpt.Kernels.Compute;
+using Gpt.Kernels.Gpu;
 
 namespace Gpt.Kernels.Devices;
 
@@ -12,6 +13,12 @@ public abstract class KernelDevice : Device, IKernelRunner
     /// <summary>Set on the instances <see cref="Device.Get(DeviceKind)"/> hands out: they live as long as the
     /// process, so <see cref="Dispose"/> leaves them alone.</summary>
     internal bool IsShared { get; set; }
+
+    /// <summary>Threads per group used by one-thread-per-element kernels.</summary>
+    private const int ElementwiseGroupSize = 256;
+
+    /// <summary>Most threads one group may have on this device.</summary>
+    public abstract int MaxGroupSize { get; }
 
     /// <summary>True once disposed.</summary>
     protected bool IsDisposed { get; private set; }
@@ -43,18 +50,17 @@ public abstract class KernelDevice : Device, IKernelRunner
     /// would not say which argument was wrong.</summary>
     /// <param name="kernel">The kernel.</param>
     /// <param name="groups">Groups per dimension; none negative (a zero launches nothing).</param>
-    /// <param name="groupSize">Threads per group per dimension; each at least 1, at most <paramref name="maxGroupSize"/> in all.</param>
+    /// <param name="groupSize">Threads per group per dimension; each at least 1, at most <see cref="MaxGroupSize"/> in all.</param>
     /// <param name="arguments">One per parameter, of matching kind and type, buffers allocated by this device.</param>
-    /// <param name="maxGroupSize">The device's limit on threads per group.</param>
-    protected void ValidateLaunch(KernelDescriptor kernel, Dim3 groups, Dim3 groupSize, ReadOnlySpan<KernelArgument> arguments, int maxGroupSize)
+    protected void ValidateLaunch(KernelDescriptor kernel, Dim3 groups, Dim3 groupSize, ReadOnlySpan<KernelArgument> arguments)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ThrowIfDisposed();
         if (groups.X < 0 || groups.Y < 0 || groups.Z < 0)
             throw new ArgumentOutOfRangeException(nameof(groups), groups, $"{kernel.Name}: a group count must not be negative.");
-        if (groupSize.X < 1 || groupSize.Y < 1 || groupSize.Z < 1 || groupSize.Size > maxGroupSize)
+        if (groupSize.X < 1 || groupSize.Y < 1 || groupSize.Z < 1 || groupSize.Size > MaxGroupSize)
             throw new ArgumentOutOfRangeException(nameof(groupSize), groupSize,
-                $"{kernel.Name}: a group needs 1 to {maxGroupSize} threads on {Name}, every dimension at least 1.");
+                $"{kernel.Name}: a group needs 1 to {MaxGroupSize} threads on {Name}, every dimension at least 1.");
         IReadOnlyList<KernelParameterInfo> parameters = kernel.Parameters;
         if (arguments.Length != parameters.Count)
             throw new ArgumentException($"{kernel.Name} takes {parameters.Count} arguments; {arguments.Length} were given.", nameof(arguments));
@@ -108,6 +114,18 @@ public abstract class KernelDevice : Device, IKernelRunner
         return true;
     }
 
+    private static Dim3 ElementwiseGroups(int count) => (count + ElementwiseGroupSize - 1) / ElementwiseGroupSize;
+
+    // As KernelGuards.SameOrDisjoint on the CPU: in place or apart, never a shifted overlap (threads would
+    // read elements other threads have already written).
+    private static void SameOrDisjoint(Slice<float> input, Slice<float> output, int count, string inputName, string outputName)
+    {
+        if (count <= 0 || input.Buffer is null || input.Buffer != output.Buffer || input.Offset == output.Offset) return;
+        if (input.Offset < output.Offset + count && output.Offset < input.Offset + count)
+            throw new ArgumentException(
+                $"'{outputName}' overlaps '{inputName}' shifted by {output.Offset - input.Offset} elements; pass the same memory (in place) or separate memory.", outputName);
+    }
+
     private NotSupportedException NotYet(string op) =>
         new($"{op} is not yet available on {Kind} ({Name}): its [Kernel] version has not been converted yet. Use DeviceKind.Cpu for now.");
 
@@ -129,15 +147,31 @@ public abstract class KernelDevice : Device, IKernelRunner
 
     /// <inheritdoc />
     public override void GeluForward(Slice<float> input, Slice<float> output, int count)
-        => throw NotYet(nameof(GeluForward));
+    {
+        KernelGuards.Count(count, input.Length, nameof(input), output.Length, nameof(output));
+        SameOrDisjoint(input, output, count, nameof(input), nameof(output));
+        ElementwiseGpuKernels.GeluForwardKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, input, output, count);
+    }
 
     /// <inheritdoc />
     public override void GeluBackward(Slice<float> input, Slice<float> dOutput, Slice<float> dInput, int count)
-        => throw NotYet(nameof(GeluBackward));
+    {
+        KernelGuards.Count(count, input.Length, nameof(input), dOutput.Length, nameof(dOutput));
+        KernelGuards.Length(dInput.Length, count, nameof(dInput), "count");
+        ElementwiseGpuKernels.GeluBackwardKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, input, dOutput, dInput, count);
+    }
 
     /// <inheritdoc />
     public override void SoftmaxForward(Slice<float> input, Slice<float> output, int rows, int cols)
-        => throw NotYet(nameof(SoftmaxForward));
+    {
+        KernelGuards.Rows(input.Length, nameof(input), output.Length, nameof(output), rows, cols);
+        SameOrDisjoint(input, output, rows * cols, nameof(input), nameof(output));
+        if (cols == 0) return;
+        // One group per row; its threads (a power of two, for the tree reductions) stride over the columns.
+        int groupSize = 1;
+        while (groupSize * 2 <= Math.Min(cols, Math.Min(SoftmaxGpuKernels.MaxGroupSize, MaxGroupSize))) groupSize *= 2;
+        SoftmaxGpuKernels.ForwardKernel.Launch(this, rows, groupSize, input, output, rows, cols);
+    }
 
     /// <inheritdoc />
     public override void SoftmaxBackward(Slice<float> output, Slice<float> dOutput, Slice<float> dInput, int rows, int cols)
@@ -173,23 +207,45 @@ public abstract class KernelDevice : Device, IKernelRunner
 
     /// <inheritdoc />
     public override void Add(Slice<float> a, Slice<float> b, Slice<float> output, int count)
-        => throw NotYet(nameof(Add));
+    {
+        KernelGuards.Count(count, a.Length, nameof(a), b.Length, nameof(b));
+        KernelGuards.Length(output.Length, count, nameof(output), "count");
+        SameOrDisjoint(a, output, count, nameof(a), nameof(output));
+        SameOrDisjoint(b, output, count, nameof(b), nameof(output));
+        ElementwiseGpuKernels.AddKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, a, b, output, count);
+    }
 
     /// <inheritdoc />
     public override void AddInPlace(Slice<float> accumulator, Slice<float> x, int count)
-        => throw NotYet(nameof(AddInPlace));
+    {
+        KernelGuards.Count(count, accumulator.Length, nameof(accumulator), x.Length, nameof(x));
+        SameOrDisjoint(x, accumulator, count, nameof(x), nameof(accumulator));
+        ElementwiseGpuKernels.AddKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, accumulator, x, accumulator, count);
+    }
 
     /// <inheritdoc />
     public override void Scale(Slice<float> x, float alpha, Slice<float> output, int count)
-        => throw NotYet(nameof(Scale));
+    {
+        KernelGuards.Count(count, x.Length, nameof(x), output.Length, nameof(output));
+        SameOrDisjoint(x, output, count, nameof(x), nameof(output));
+        ElementwiseGpuKernels.ScaleKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, x, alpha, output, count);
+    }
 
     /// <inheritdoc />
     public override void Fill(Slice<float> output, float value, int count)
-        => throw NotYet(nameof(Fill));
+    {
+        KernelGuards.NonNegative(count, nameof(count));
+        KernelGuards.Length(output.Length, count, nameof(output), "count");
+        ElementwiseGpuKernels.FillKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, output, value, count);
+    }
 
     /// <inheritdoc />
     public override void Copy(Slice<float> x, Slice<float> output, int count)
-        => throw NotYet(nameof(Copy));
+    {
+        KernelGuards.Count(count, x.Length, nameof(x), output.Length, nameof(output));
+        SameOrDisjoint(x, output, count, nameof(x), nameof(output));
+        ElementwiseGpuKernels.CopyKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, x, output, count);
+    }
 
     /// <inheritdoc />
     public override void DropoutForward(Slice<float> input, Slice<float> output, int count, float p, ulong seed)

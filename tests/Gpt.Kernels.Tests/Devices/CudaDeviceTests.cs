@@ -30,7 +30,7 @@ public sealed class CudaDeviceTests
         using CudaDevice device = Open();
         Assert.Equal(DeviceKind.Cuda, device.Kind);
         Assert.True(device.ComputeCapability.Major >= 3 && device.MultiprocessorCount > 0 && device.TotalMemoryBytes > 0, device.Name);
-        Assert.True(device.MaxThreadsPerBlock >= 256);
+        Assert.True(device.MaxGroupSize >= 256);
     }
 
     [CudaFact]
@@ -66,6 +66,27 @@ public sealed class CudaDeviceTests
     {
         using var device = Open();
         KernelRunnerChecks.SteadyStateLaunchesDoNotAllocate(device);
+    }
+
+    [CudaFact]
+    public void ElementwiseOpsMatchTheCpu()
+    {
+        using var device = Open();
+        GeneratedOpsChecks.ElementwiseOpsMatchTheCpu(device);
+    }
+
+    [CudaFact]
+    public void SoftmaxMatchesTheCpu()
+    {
+        using var device = Open();
+        GeneratedOpsChecks.SoftmaxMatchesTheCpu(device);
+    }
+
+    [CudaFact]
+    public void OpsRefuseWhatTheCpuRefuses()
+    {
+        using var device = Open();
+        GeneratedOpsChecks.OpsRefuseWhatTheCpuRefuses(device);
     }
 
     [CudaFact]

@@ -69,6 +69,27 @@ public sealed class OpenCLDeviceTests
     }
 
     [OpenCLFact]
+    public void ElementwiseOpsMatchTheCpu()
+    {
+        using var device = Open();
+        GeneratedOpsChecks.ElementwiseOpsMatchTheCpu(device);
+    }
+
+    [OpenCLFact]
+    public void SoftmaxMatchesTheCpu()
+    {
+        using var device = Open();
+        GeneratedOpsChecks.SoftmaxMatchesTheCpu(device);
+    }
+
+    [OpenCLFact]
+    public void OpsRefuseWhatTheCpuRefuses()
+    {
+        using var device = Open();
+        GeneratedOpsChecks.OpsRefuseWhatTheCpuRefuses(device);
+    }
+
+    [OpenCLFact]
     public void CompileErrorCarriesTheBuildLog()
     {
         using OpenCLDevice device = Open();

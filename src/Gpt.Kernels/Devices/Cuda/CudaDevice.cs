@@ -41,7 +41,7 @@ public sealed unsafe class CudaDevice : KernelDevice
         DeviceName = (Marshal.PtrToStringUTF8((nint)name) ?? "").Trim();
         ComputeCapability = new Version(major, minor);
         MultiprocessorCount = multiprocessors;
-        MaxThreadsPerBlock = maxThreads;
+        MaxGroupSize = maxThreads;
         TotalMemoryBytes = (long)memory;
         DriverVersion = driverVersion;
         Cache = cache;
@@ -118,7 +118,7 @@ public sealed unsafe class CudaDevice : KernelDevice
     public int MultiprocessorCount { get; }
 
     /// <summary>Most threads one block (group) may have.</summary>
-    public int MaxThreadsPerBlock { get; }
+    public override int MaxGroupSize { get; }
 
     /// <summary>Global memory in bytes.</summary>
     public long TotalMemoryBytes { get; }
@@ -207,7 +207,7 @@ public sealed unsafe class CudaDevice : KernelDevice
     /// <inheritdoc />
     public override void Launch(KernelDescriptor kernel, Dim3 groups, Dim3 groupSize, ReadOnlySpan<KernelArgument> arguments)
     {
-        ValidateLaunch(kernel, groups, groupSize, arguments, MaxThreadsPerBlock);
+        ValidateLaunch(kernel, groups, groupSize, arguments);
         if (groups.Size == 0) return;
         int count = 0;
         foreach (ref readonly KernelArgument argument in arguments)

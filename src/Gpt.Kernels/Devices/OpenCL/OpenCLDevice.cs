@@ -98,6 +98,9 @@ public sealed unsafe class OpenCLDevice : KernelDevice
     public override DeviceKind Kind => DeviceKind.OpenCL;
 
     /// <inheritdoc />
+    public override int MaxGroupSize => Info.MaxGroupSize;
+
+    /// <inheritdoc />
     public override string Name => $"{Info.Name} (OpenCL, {Info.Platform})";
 
     /// <inheritdoc />
@@ -148,7 +151,7 @@ public sealed unsafe class OpenCLDevice : KernelDevice
     /// <inheritdoc />
     public override void Launch(KernelDescriptor kernel, Dim3 groups, Dim3 groupSize, ReadOnlySpan<KernelArgument> arguments)
     {
-        ValidateLaunch(kernel, groups, groupSize, arguments, Info.MaxGroupSize);
+        ValidateLaunch(kernel, groups, groupSize, arguments);
         if (groups.Size == 0) return;
         nuint* global = stackalloc nuint[] { (nuint)groups.X * (nuint)groupSize.X, (nuint)groups.Y * (nuint)groupSize.Y, (nuint)groups.Z * (nuint)groupSize.Z };
         nuint* local = stackalloc nuint[] { (nuint)groupSize.X, (nuint)groupSize.Y, (nuint)groupSize.Z };
