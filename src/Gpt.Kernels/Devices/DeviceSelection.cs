@@ -28,7 +28,7 @@ internal static class DeviceSelection
                 reason = $"{cuda.Name}: CUDA was asked for.";
                 return cuda;
             case DeviceKind.OpenCL:
-                Device openCL = OpenCL(OpenCLDevice.Discover());
+                Device openCL = OpenCL();
                 reason = $"{openCL.Name}: OpenCL was asked for.";
                 return openCL;
             case DeviceKind.Auto:
@@ -57,11 +57,12 @@ internal static class DeviceSelection
     }
 
     // The first GPU, else (asked for explicitly) the first device of any type, e.g. POCL on the CPU.
-    private static OpenCLDevice OpenCL(IReadOnlyList<OpenCLDeviceInfo> devices)
+    private static OpenCLDevice OpenCL(IReadOnlyList<OpenCLDeviceInfo>? devices = null)
     {
         lock (Gate)
         {
             if (_openCL is not null) return _openCL;
+            devices ??= OpenCLDevice.Discover();
             if (devices.Count == 0)
             {
                 OpenCLDevice.IsAvailable(out string reason);
