@@ -31,7 +31,11 @@ internal sealed class PieceCache
     {
         slot = Slot(piece);
         Entry? entry = Volatile.Read(ref _slots[slot]);
-        if (entry is null || !piece.SequenceEqual(entry.Piece)) return default;
+        if (entry is null || !piece.SequenceEqual(entry.Piece))
+        {
+            entry = Volatile.Read(ref _slots[slot ^ 1]);
+            if (entry is null || !piece.SequenceEqual(entry.Piece)) return default;
+        }
         return entry.Ids is { } ids ? ids : new ReadOnlySpan<int>(in entry.Single);
     }
 
@@ -39,6 +43,9 @@ internal sealed class PieceCache
     {
         if (piece.Length > MaxPieceLength) return;
         var entry = ids.Length == 1 ? new Entry(piece.ToString(), ids[0], null) : new Entry(piece.ToString(), 0, ids.ToArray());
+        // Two-way sets: the newcomer takes the first place and pushes the old first to the second,
+        // so one rare piece cannot evict a frequent one outright.
+        Volatile.Write(ref _slots[slot ^ 1], Volatile.Read(ref _slots[slot]));
         Volatile.Write(ref _slots[slot], entry);
     }
 
@@ -62,7 +69,7 @@ internal sealed class PieceCache
         }
         if (bytes.Length >= 2) h = (h ^ MemoryMarshal.Read<ushort>(bytes)) * 0xFF51AFD7ED558CCDUL;
         h ^= h >> 32;
-        return (int)((h * 0x9E3779B97F4A7C15UL) >> _shift);
+        return (int)((h * 0x9E3779B97F4A7C15UL) >> _shift) & ~1; // the first slot of a two-way set
     }
 
     // Most pieces are one token, kept inline to save a pointer chase on every hit.
