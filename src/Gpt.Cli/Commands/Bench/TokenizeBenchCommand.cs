@@ -26,14 +26,14 @@ internal static class TokenizeBenchCommand
         command.Options.Add(tokenizer);
         command.Options.Add(data);
         command.Options.Add(repeat);
-        command.SetAction(parseResult =>
+        command.SetAction(parseResult => TokenizeCommand.ReportUserErrors(() =>
         {
             string path = parseResult.GetValue(tokenizer)!;
             string text = File.ReadAllText(parseResult.GetValue(data)!, Encoding.UTF8);
             int runs = Math.Max(1, parseResult.GetValue(repeat));
             Console.WriteLine(Measure(path, text, runs));
             return 0;
-        });
+        }));
         return command;
     }
 
