@@ -33,15 +33,32 @@ internal static class TokenizeCommand
         command.Options.Add(tokenizer);
         command.Options.Add(allowSpecial);
         command.Options.Add(jsonl);
-        command.SetAction(parseResult =>
+        command.SetAction(parseResult => ReportUserErrors(() =>
         {
             var bpe = BpeTokenizer.FromPretrained(parseResult.GetValue(tokenizer)!);
             bool allow = parseResult.GetValue(allowSpecial);
             using var input = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false));
             using var output = new BufferedStream(Console.OpenStandardOutput(), 1 << 16);
             return parseResult.GetValue(jsonl) ? EncodeLines(bpe, allow, input, output) : EncodeAll(bpe, allow, input, output);
-        });
+        }));
         return command;
+    }
+
+    /// <summary>
+    /// Runs a tokenizer command; errors the user can fix (a missing or malformed file, a bad argument)
+    /// become one line on stderr and exit code 1 instead of a stack trace.
+    /// </summary>
+    internal static int ReportUserErrors(Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is IOException or FormatException or ArgumentException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
     }
 
     private static int EncodeAll(BpeTokenizer tokenizer, bool allowSpecial, TextReader input, Stream output)

@@ -40,7 +40,7 @@ internal static class TokenizerCommand
         command.Options.Add(output);
         command.Options.Add(special);
         command.Options.Add(minFrequency);
-        command.SetAction((parseResult, cancellationToken) =>
+        command.SetAction((parseResult, cancellationToken) => Task.FromResult(TokenizeCommand.ReportUserErrors(() =>
         {
             var options = new BpeTrainerOptions
             {
@@ -56,8 +56,8 @@ internal static class TokenizerCommand
             Console.Error.WriteLine();
             Console.WriteLine($"{{\"tokenizer_train\":{{\"vocab_size\":{tokenizer.VocabularySize},\"merges\":{tokenizer.MergeCount}," +
                               $"\"seconds\":{seconds:0.###},\"out\":{System.Text.Json.JsonSerializer.Serialize(Path.GetFullPath(folder))}}}}}");
-            return Task.FromResult(0);
-        });
+            return 0;
+        })));
         return command;
     }
 

@@ -18,15 +18,23 @@ public abstract class Device : IDisposable
     /// <summary>A human-readable description (processor or GPU name and thread count).</summary>
     public abstract string Name { get; }
 
+    /// <summary>The best device present (CUDA, then an OpenCL GPU, then the CPU); see <see cref="Get(DeviceKind, out string)"/>
+    /// for the reason behind the choice.</summary>
+    public static Device Auto => Get(DeviceKind.Auto);
+
     /// <summary>Returns the device of the given kind, or throws <see cref="NotSupportedException"/>
     /// saying why it is absent; <see cref="DeviceKind.Auto"/> picks the best device present.</summary>
     /// <param name="kind">The device wanted.</param>
-    public static Device Get(DeviceKind kind) => kind switch
-    {
-        DeviceKind.Auto or DeviceKind.Cpu => Cpu,
-        _ => throw new NotSupportedException(
-            $"The {kind} device is not available: this build of Gpt.Kernels runs on the CPU only. Use DeviceKind.Cpu or DeviceKind.Auto."),
-    };
+    public static Device Get(DeviceKind kind) => Get(kind, out _);
+
+    /// <summary>Returns the device of the given kind, and says why it was chosen. An explicit kind that is
+    /// absent throws <see cref="NotSupportedException"/> naming what is missing (never a silent fallback).
+    /// <see cref="DeviceKind.Auto"/> takes the first CUDA GPU, else the first OpenCL GPU (not a CPU OpenCL
+    /// device such as POCL), else the CPU, and <paramref name="reason"/> names what it skipped and why: log it.
+    /// GPU devices are opened once per process and shared; disposing them does nothing.</summary>
+    /// <param name="kind">The device wanted.</param>
+    /// <param name="reason">The device chosen, and for <see cref="DeviceKind.Auto"/> what was skipped and why.</param>
+    public static Device Get(DeviceKind kind, out string reason) => DeviceSelection.Get(kind, out reason);
 
     /// <summary>Allocates an uninitialised buffer of <paramref name="length"/> elements.</summary>
     /// <typeparam name="T">Element type.</typeparam>

@@ -26,7 +26,7 @@ public sealed partial class BpeTokenizer
     /// <param name="allowSpecialTokens">True to turn special-token text into special tokens.</param>
     public int[] Encode(ReadOnlySpan<char> text, bool allowSpecialTokens = false)
     {
-        var sink = new IdSink(ArrayPool<int>.Shared.Rent(text.Length / 3 + 16));
+        var sink = new IdSink(ArrayPool<int>.Shared.Rent(text.Length / 2 + 16)); // English takes ~4 characters a token
         try
         {
             EncodeCore(text, allowSpecialTokens, ref sink);

@@ -44,6 +44,7 @@ public sealed partial class BpeTokenizer : ITokenizer
         var specialById = new Dictionary<int, string>();
         foreach (var (text, id) in specialTokens)
         {
+            if (string.IsNullOrEmpty(text)) throw new ArgumentException("a special token text must not be null or empty.", nameof(specialTokens));
             if (id < 0) throw new ArgumentOutOfRangeException(nameof(specialTokens), id, $"special token '{text}' has a negative id.");
             if (id < tokens.Count && tokens[id] is not null)
                 throw new ArgumentException($"special token '{text}' has id {id}, which an ordinary token already uses.", nameof(specialTokens));

@@ -68,6 +68,6 @@ internal static class ByteLevelAlphabet
         return order.ToArray();
     }
 
-    /// <summary>Strict UTF-8 (throws on invalid bytes) for reading files, where garbage must be reported.</summary>
+    /// <summary>UTF-8 without a byte-order mark that throws instead of writing U+FFFD, for the files we save.</summary>
     public static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 }

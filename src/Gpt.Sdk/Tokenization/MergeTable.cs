@@ -11,7 +11,11 @@ namespace Gpt.Sdk.Tokenization;
 internal sealed class MergeTable
 {
     private const long Empty = -1;
+    private const long NoMerge = long.MaxValue;
     private readonly Slot[] _slots;
+    // Pairs of two ids below 256 (in practice the byte tokens, every piece's starting point) are looked
+    // up directly: (rank << 32) | result, or NoMerge.
+    private readonly long[] _small = new long[256 * 256];
     private readonly int _shift;
 
     public MergeTable(int capacityHint)
@@ -21,6 +25,7 @@ internal sealed class MergeTable
         _slots = new Slot[size];
         _slots.AsSpan().Fill(new Slot(Empty, 0, 0));
         _shift = 64 - System.Numerics.BitOperations.Log2((uint)size);
+        _small.AsSpan().Fill(NoMerge);
     }
 
     public int Count { get; private set; }
@@ -37,6 +42,7 @@ internal sealed class MergeTable
             index = (index + 1) & (_slots.Length - 1);
         }
         _slots[index] = new Slot(key, rank, result);
+        if ((uint)(left | right) < 256) _small[(left << 8) | right] = ((long)rank << 32) | (uint)result;
         Count++;
         return true;
     }
@@ -45,6 +51,12 @@ internal sealed class MergeTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int Rank(int left, int right, out int result)
     {
+        if ((uint)(left | right) < 256)
+        {
+            long packed = _small[(left << 8) | right];
+            result = (int)packed;
+            return packed == NoMerge ? int.MaxValue : (int)(packed >> 32);
+        }
         long key = Key(left, right);
         ref Slot first = ref MemoryMarshal.GetArrayDataReference(_slots);
         int mask = _slots.Length - 1;

@@ -31,14 +31,21 @@ internal sealed class PieceCache
     {
         slot = Slot(piece);
         Entry? entry = Volatile.Read(ref _slots[slot]);
-        if (entry is null || !piece.SequenceEqual(entry.Piece)) return default;
+        if (entry is null || !entry.Holds(piece))
+        {
+            entry = Volatile.Read(ref _slots[slot ^ 1]);
+            if (entry is null || !entry.Holds(piece)) return default;
+        }
         return entry.Ids is { } ids ? ids : new ReadOnlySpan<int>(in entry.Single);
     }
 
     public void Set(int slot, ReadOnlySpan<char> piece, ReadOnlySpan<int> ids)
     {
         if (piece.Length > MaxPieceLength) return;
-        var entry = ids.Length == 1 ? new Entry(piece.ToString(), ids[0], null) : new Entry(piece.ToString(), 0, ids.ToArray());
+        var entry = new Entry(piece, ids);
+        // Two-way sets: the newcomer takes the first place and pushes the old first to the second,
+        // so one rare piece cannot evict a frequent one outright.
+        Volatile.Write(ref _slots[slot ^ 1], Volatile.Read(ref _slots[slot]));
         Volatile.Write(ref _slots[slot], entry);
     }
 
@@ -62,14 +69,36 @@ internal sealed class PieceCache
         }
         if (bytes.Length >= 2) h = (h ^ MemoryMarshal.Read<ushort>(bytes)) * 0xFF51AFD7ED558CCDUL;
         h ^= h >> 32;
-        return (int)((h * 0x9E3779B97F4A7C15UL) >> _shift);
+        return (int)((h * 0x9E3779B97F4A7C15UL) >> _shift) & ~1; // the first slot of a two-way set
     }
 
-    // Most pieces are one token, kept inline to save a pointer chase on every hit.
-    private sealed class Entry(string piece, int single, int[]? ids)
+    // Most pieces are a few characters and one token; both are kept inside the entry, so that a hit
+    // reads one object instead of chasing pointers to a string and an array.
+    private sealed class Entry
     {
-        public readonly string Piece = piece;
-        public readonly int Single = single;
-        public readonly int[]? Ids = ids;
+        public readonly int Single;
+        public readonly int[]? Ids;
+        private readonly int _length;
+        private readonly ShortText _short;
+        private readonly string? _long;
+
+        public Entry(ReadOnlySpan<char> piece, ReadOnlySpan<int> ids)
+        {
+            if (ids.Length == 1) Single = ids[0];
+            else Ids = ids.ToArray();
+            _length = piece.Length;
+            if (piece.Length <= ShortText.Capacity) piece.CopyTo(_short);
+            else _long = piece.ToString();
+        }
+
+        public bool Holds(ReadOnlySpan<char> piece) =>
+            piece.Length == _length && piece.SequenceEqual(_long is null ? ((ReadOnlySpan<char>)_short)[.._length] : _long);
+    }
+
+    [InlineArray(Capacity)]
+    private struct ShortText
+    {
+        public const int Capacity = 12;
+        private char _first;
     }
 }
