@@ -264,4 +264,12 @@ public abstract class KernelDevice : Device, IKernelRunner
     /// <inheritdoc />
     public override void ColumnSum(Slice<float> input, Slice<float> output, int rows, int cols)
         => throw NotYet(nameof(ColumnSum));
+
+    /// <inheritdoc />
+    public override void KvCacheAppend(Slice<float> qkv, Slice<float> keys, Slice<float> values, Slice<int> past, int batch, int newLen, int capacity, int heads, int headSize)
+        => throw NotYet(nameof(KvCacheAppend));
+
+    /// <inheritdoc />
+    public override void CachedAttentionForward(Slice<float> qkv, Slice<float> keys, Slice<float> values, Slice<int> past, Slice<float> output, int batch, int newLen, int capacity, int heads, int headSize)
+        => throw NotYet(nameof(CachedAttentionForward));
 }
