@@ -18,8 +18,9 @@ internal static unsafe class SkinnyGemm
     /// <summary>The most rows of A this kernel takes.</summary>
     public const int MaxRows = 8;
 
-    // Rows of B per work item (a multiple of 4): 16 rows of k = 768 floats are 48 KB of one sequential read.
-    private const int RowsPerItem = 16;
+    // Rows of B per work item, a multiple of 4 (so the 4-row blocks, and with them every result, do not depend
+    // on it): long runs for the prefetchers (128 rows of k = 768 are 384 KB), yet about four items per thread.
+    private const int MinRowsPerItem = 16, MaxRowsPerItem = 128;
 
     // Below this many multiply-adds the product runs on the calling thread.
     private const long ParallelThreshold = 1L << 16;
@@ -30,7 +31,7 @@ internal static unsafe class SkinnyGemm
     private struct Job
     {
         public float* A, B, C, Bias;
-        public int M, N, K;
+        public int M, N, K, RowsPerItem;
         public float Alpha, Beta;
     }
 
@@ -46,8 +47,9 @@ internal static unsafe class SkinnyGemm
     /// <param name="beta">Scale of the old C; 0 overwrites.</param>
     public static void Run(float* a, float* b, float* c, float* bias, int m, int n, int k, float alpha, float beta)
     {
-        var job = new Job { A = a, B = b, C = c, Bias = bias, M = m, N = n, K = k, Alpha = alpha, Beta = beta };
-        int items = (n + RowsPerItem - 1) / RowsPerItem;
+        int rowsPerItem = Math.Clamp((n / (4 * CpuParallel.ThreadCount) + 3) / 4 * 4, MinRowsPerItem, MaxRowsPerItem);
+        var job = new Job { A = a, B = b, C = c, Bias = bias, M = m, N = n, K = k, Alpha = alpha, Beta = beta, RowsPerItem = rowsPerItem };
+        int items = (n + rowsPerItem - 1) / rowsPerItem;
         delegate*<void*, int, void> body = Use512 ? &Item<GemmSimd512, Vector512<float>>
             : Use256 ? &Item<GemmSimd256, Vector256<float>> : &Item<GemmSimd128, Vector128<float>>;
         if ((long)m * n * k >= ParallelThreshold) CpuParallel.For(items, &job, body);
@@ -57,7 +59,7 @@ internal static unsafe class SkinnyGemm
     private static void Item<S, TV>(void* state, int item) where S : IGemmSimd<TV> where TV : struct
     {
         ref Job job = ref CpuParallel.State<Job>(state);
-        int begin = item * RowsPerItem, end = Math.Min(job.N, begin + RowsPerItem);
+        int begin = item * job.RowsPerItem, end = Math.Min(job.N, begin + job.RowsPerItem);
         int m = job.M, k = job.K;
         float* lanes = stackalloc float[16];
         int j = begin;
