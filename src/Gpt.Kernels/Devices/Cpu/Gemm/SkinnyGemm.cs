@@ -207,9 +207,12 @@ internal static unsafe class SkinnyGemm
         return Sum<S, TV>(S.Add(S.Add(c0, c1), S.Add(c2, c3)), lanes) + Tail(x, w, kk, k);
     }
 
+    // The lanes' sum: the hardware reduction for the vector types the JIT knows (the typeof tests fold away).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Sum<S, TV>(TV v, float* lanes) where S : IGemmSimd<TV> where TV : struct
     {
+        if (typeof(TV) == typeof(Vector512<float>)) return Vector512.Sum(Unsafe.As<TV, Vector512<float>>(ref v));
+        if (typeof(TV) == typeof(Vector256<float>)) return Vector256.Sum(Unsafe.As<TV, Vector256<float>>(ref v));
         S.Store(lanes, v);
         float sum = 0f;
         for (int i = 0; i < S.Width; i++) sum += lanes[i];
