@@ -57,4 +57,35 @@ internal static partial class SoftmaxGpuKernels
         float scale = 1f / scratch[0];
         for (int c = thread; c < cols; c += threads) y[c] *= scale;
     }
+
+    /// <summary>dInput += y·(dy − Σ dy·y) over each row of (rows, cols), from the forward output y.</summary>
+    /// <param name="output">(rows, cols) the forward output.</param>
+    /// <param name="dOutput">(rows, cols) gradient with respect to the output.</param>
+    /// <param name="dInput">(rows, cols) accumulates the gradient with respect to the input.</param>
+    /// <param name="rows">Number of rows (one group each).</param>
+    /// <param name="cols">Row length.</param>
+    [Kernel]
+    internal static void Backward(ArrayView<float> output, ArrayView<float> dOutput, ArrayView<float> dInput, int rows, int cols)
+    {
+        var scratch = SharedMemory.Allocate<float>(MaxGroupSize);
+        int row = Grid.IdxX;
+        if (row >= rows) return;
+        int thread = Group.IdxX;
+        int threads = Group.DimX;
+        var y = output.SubView(row * cols, cols);   // (cols)
+        var dy = dOutput.SubView(row * cols, cols); // (cols)
+        var dx = dInput.SubView(row * cols, cols);  // (cols)
+
+        float dot = 0f;
+        for (int c = thread; c < cols; c += threads) dot += dy[c] * y[c];
+        scratch[thread] = dot;
+        Group.Barrier();
+        for (int stride = threads / 2; stride > 0; stride /= 2)
+        {
+            if (thread < stride) scratch[thread] += scratch[thread + stride];
+            Group.Barrier();
+        }
+        dot = scratch[0];
+        for (int c = thread; c < cols; c += threads) dx[c] += y[c] * (dy[c] - dot);
+    }
 }
