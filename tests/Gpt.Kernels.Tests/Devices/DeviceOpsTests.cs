@@ -83,7 +83,8 @@ public sealed class DeviceOpsTests
             ElementwiseKernels.DropoutBackward(dy, dx, n, 0.3f, seed);
             Slice<float> dInput = on.Put(acc);
             on.Device.DropoutBackward(on.Put(dy), dInput, n, 0.3f, seed);
-            TestData.BitEqual(dx, on.Get(dInput));
+            // Not bit-equal: OpenCL C may fuse the multiply-add; a differing mask would miss by a whole term.
+            TestData.Close(dx, on.Get(dInput), Elementwise, 1e-6f);
         }
     }
 
