@@ -1,3 +1,5 @@
+using Gpt.Kernels.Gpu;
+
 namespace Gpt.Kernels;
 
 /// <summary>
@@ -52,17 +54,8 @@ public static class CrossEntropyKernels
         KernelGuards.CrossEntropy(logits.Length, targets, logSumExp.Length, dLosses.Length, nameof(dLosses), rows, vocab);
         KernelGuards.Length(dLogits.Length, (long)rows * vocab, nameof(dLogits), "rows × vocab");
         KernelGuards.SameOrDisjoint(logits, dLogits, rows * vocab, nameof(logits), nameof(dLogits));
-        for (int r = 0; r < rows; r++)
-        {
-            int target = targets[r];
-            float lse = logSumExp[r];
-            float dLoss = target < 0 ? 0f : dLosses[r];
-            for (int c = 0; c < vocab; c++)
-            {
-                int i = r * vocab + c;
-                float p = MathF.Exp(logits[i] - lse); // read before the (possibly aliased) write
-                dLogits[i] = target < 0 ? 0f : (p - (c == target ? 1f : 0f)) * dLoss;
-            }
-        }
+        if (rows == 0 || vocab == 0) return;
+        CrossEntropyGpuKernels.BackwardKernel.LaunchCpu(ReferenceLaunch.Groups(rows * vocab), ReferenceLaunch.GroupSize,
+            ReferenceLaunch.Writable(logits), ReferenceLaunch.Writable(logSumExp), ReferenceLaunch.Writable(targets), ReferenceLaunch.Writable(dLosses), dLogits, rows, vocab);
     }
 }

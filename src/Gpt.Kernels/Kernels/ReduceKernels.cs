@@ -1,3 +1,5 @@
+using Gpt.Kernels.Gpu;
+
 namespace Gpt.Kernels;
 
 /// <summary>
@@ -33,12 +35,8 @@ public static class ReduceKernels
     public static void ColumnSum(ReadOnlySpan<float> input, Span<float> output, int rows, int cols)
     {
         KernelGuards.ColumnSum(input.Length, output.Length, rows, cols);
-        for (int c = 0; c < cols; c++)
-        {
-            float sum = 0f;
-            for (int r = 0; r < rows; r++) sum += input[r * cols + c];
-            output[c] += sum;
-        }
+        if (cols == 0) return;
+        ReduceGpuKernels.ColumnSumKernel.LaunchCpu(ReferenceLaunch.Groups(cols), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(input), output, rows, cols);
     }
 
     /// <summary>The largest element; NaN if any element is NaN (as <see cref="MathF.Max(float, float)"/>).</summary>
