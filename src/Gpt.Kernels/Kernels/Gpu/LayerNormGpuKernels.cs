@@ -136,14 +136,85 @@ internal static partial class LayerNormGpuKernels
     {
         int c = Grid.GlobalIndex.X;
         if (c >= cols) return;
-        float weightSum = 0f, biasSum = 0f;
+        // Added onto the old values row by row, as the CPU's fast path does: the same bits.
+        float weightSum = dWeight.Length > 0 ? dWeight[c] : 0f;
+        float biasSum = dBias.Length > 0 ? dBias[c] : 0f;
         for (int r = 0; r < rows; r++)
         {
             float dy = dOutput[r * cols + c];
-            weightSum += (input[r * cols + c] - mean[r]) * rstd[r] * dy;
+            float n = (input[r * cols + c] - mean[r]) * rstd[r];
+            weightSum += n * dy;
             biasSum += dy;
         }
-        if (dWeight.Length > 0) dWeight[c] += weightSum;
-        if (dBias.Length > 0) dBias[c] += biasSum;
+        if (dWeight.Length > 0) dWeight[c] = weightSum;
+        if (dBias.Length > 0) dBias[c] = biasSum;
+    }
+
+    /// <summary><see cref="Forward"/>, one thread per row with the obvious loops: the barrier-free reference
+    /// (<see cref="LayerNormKernels.Forward"/> runs it on the CPU).</summary>
+    /// <param name="input">(rows, cols) values.</param>
+    /// <param name="weight">(cols) gain.</param>
+    /// <param name="bias">(cols) shift.</param>
+    /// <param name="output">(rows, cols) results.</param>
+    /// <param name="mean">(rows) row means.</param>
+    /// <param name="rstd">(rows) reciprocal standard deviations.</param>
+    /// <param name="rows">Number of rows (one thread each).</param>
+    /// <param name="cols">Row length.</param>
+    /// <param name="epsilon">Variance guard.</param>
+    [Kernel]
+    internal static void ForwardRows(ArrayView<float> input, ArrayView<float> weight, ArrayView<float> bias, ArrayView<float> output,
+        ArrayView<float> mean, ArrayView<float> rstd, int rows, int cols, float epsilon)
+    {
+        int row = Grid.GlobalIndex.X;
+        if (row >= rows) return;
+        var x = input.SubView(row * cols, cols);  // (cols)
+        var y = output.SubView(row * cols, cols); // (cols)
+        float sum = 0f;
+        for (int c = 0; c < cols; c++) sum += x[c];
+        float m = sum / cols;
+        float squares = 0f;
+        for (int c = 0; c < cols; c++)
+        {
+            float d = x[c] - m;
+            squares += d * d;
+        }
+        float s = 1f / KernelMath.Sqrt(squares / cols + epsilon);
+        for (int c = 0; c < cols; c++) y[c] = (x[c] - m) * s * weight[c] + bias[c];
+        mean[row] = m;
+        rstd[row] = s;
+    }
+
+    /// <summary><see cref="BackwardInput"/>, one thread per row: the barrier-free reference.</summary>
+    /// <param name="dOutput">(rows, cols) gradient with respect to the output.</param>
+    /// <param name="input">(rows, cols) the forward input.</param>
+    /// <param name="weight">(cols) gain.</param>
+    /// <param name="mean">(rows) saved means.</param>
+    /// <param name="rstd">(rows) saved reciprocal standard deviations.</param>
+    /// <param name="dInput">(rows, cols) accumulates the input gradient.</param>
+    /// <param name="rows">Number of rows (one thread each).</param>
+    /// <param name="cols">Row length.</param>
+    [Kernel]
+    internal static void BackwardInputRows(ArrayView<float> dOutput, ArrayView<float> input, ArrayView<float> weight,
+        ArrayView<float> mean, ArrayView<float> rstd, ArrayView<float> dInput, int rows, int cols)
+    {
+        int row = Grid.GlobalIndex.X;
+        if (row >= rows) return;
+        var dy = dOutput.SubView(row * cols, cols); // (cols)
+        var x = input.SubView(row * cols, cols);    // (cols)
+        var dx = dInput.SubView(row * cols, cols);  // (cols)
+        float m = mean[row], s = rstd[row];
+        float gSum = 0f, gnSum = 0f;
+        for (int c = 0; c < cols; c++)
+        {
+            float g = dy[c] * weight[c];
+            gSum += g;
+            gnSum += g * ((x[c] - m) * s);
+        }
+        float gMean = gSum / cols, gnMean = gnSum / cols;
+        for (int c = 0; c < cols; c++)
+        {
+            float n = (x[c] - m) * s;
+            dx[c] += (dy[c] * weight[c] - gMean - n * gnMean) * s;
+        }
     }
 }
