@@ -134,8 +134,8 @@ public abstract class KernelDevice : Device, IKernelRunner
 
     private static readonly Dim3 GemmGroupSize = new(GemmGpuKernels.Tile, GemmGpuKernels.Tile);
 
-    private static Dim3 GemmGroups(int m, int n, int batch) =>
-        new((n + GemmGpuKernels.Tile - 1) / GemmGpuKernels.Tile, (m + GemmGpuKernels.Tile - 1) / GemmGpuKernels.Tile, batch);
+    private static Dim3 BlockedGroups(int m, int n, int batch) =>
+        new((n + GemmGpuKernels.Block - 1) / GemmGpuKernels.Block, (m + GemmGpuKernels.Block - 1) / GemmGpuKernels.Block, batch);
 
     // One group per row: the largest power of two (the tree reductions halve it) not above the row length,
     // the kernel's scratch or the device's limit.
@@ -198,7 +198,7 @@ public abstract class KernelDevice : Device, IKernelRunner
     {
 
         GemmKernels.Validate(a.Length, b.Length, c.Length, bias.Length, 1, m, n, k);
-        GemmGpuKernels.TiledKernel.Launch(this, GemmGroups(m, n, 1), GemmGroupSize, a, b, c, bias,
+        GemmGpuKernels.BlockedKernel.Launch(this, BlockedGroups(m, n, 1), GemmGroupSize, a, b, c, bias,
             m, n, k, transA ? 1 : 0, transB ? 1 : 0, alpha, beta);
     }
 
@@ -207,7 +207,7 @@ public abstract class KernelDevice : Device, IKernelRunner
     {
 
         GemmKernels.Validate(a.Length, b.Length, c.Length, 0, batch, m, n, k);
-        GemmGpuKernels.TiledKernel.Launch(this, GemmGroups(m, n, batch), GemmGroupSize, a, b, c, Slice<float>.Empty,
+        GemmGpuKernels.BlockedKernel.Launch(this, BlockedGroups(m, n, batch), GemmGroupSize, a, b, c, Slice<float>.Empty,
             m, n, k, transA ? 1 : 0, transB ? 1 : 0, alpha, beta);
     }
 

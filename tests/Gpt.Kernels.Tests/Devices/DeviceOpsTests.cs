@@ -251,7 +251,7 @@ public sealed class DeviceOpsTests
     {
         using var on = new DeviceArrays(DeviceUnderTest.Get(name));
         int seed = 31;
-        foreach ((int m, int n, int k) in (ReadOnlySpan<(int, int, int)>)[(1, 1, 1), (7, 63, 65), (65, 7, 127), (33, 17, 16)])
+        foreach ((int m, int n, int k) in (ReadOnlySpan<(int, int, int)>)[(1, 1, 1), (7, 63, 65), (65, 7, 127), (33, 17, 16), (70, 129, 17)])
         foreach (bool transA in (bool[])[false, true])
         foreach (bool transB in (bool[])[false, true])
         {
