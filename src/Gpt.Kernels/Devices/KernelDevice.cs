@@ -281,8 +281,12 @@ public abstract class KernelDevice : Device, IKernelRunner
 
         KernelGuards.Attention(qkv.Length, output.Length, logSumExp.Length, batch, seqLen, heads, headSize);
         int queries = batch * heads * seqLen;
-        AttentionGpuKernels.ForwardKernel.Launch(this, Groups(queries, AttentionGroupSize), AttentionGroupSize,
-            qkv, output, logSumExp, batch, seqLen, heads, headSize);
+        if (headSize <= AttentionGpuKernels.MaxHeadSize)
+            AttentionGpuKernels.ForwardTiledKernel.Launch(this, new Dim3(Groups(seqLen, AttentionGpuKernels.QueryTile).X, heads, batch),
+                AttentionGpuKernels.QueryTile, qkv, output, logSumExp, batch, seqLen, heads, headSize);
+        else
+            AttentionGpuKernels.ForwardKernel.Launch(this, Groups(queries, AttentionGroupSize), AttentionGroupSize,
+                qkv, output, logSumExp, batch, seqLen, heads, headSize);
     }
 
     /// <inheritdoc />
