@@ -57,7 +57,7 @@ internal static partial class AttentionGpuKernels
     internal const int QueryTile = 16;
 
     /// <summary>The largest head size <see cref="ForwardTiled"/>'s shared tiles hold; larger heads use <see cref="Forward"/>.</summary>
-    internal const int MaxHeadSize = 128;
+    internal const int MaxHeadSize = 64; // GPT-2 of every size: 16 KB of shared memory for the four tiles
 
     /// <summary><see cref="Forward"/>, tiled as flash attention: a group of <see cref="QueryTile"/> threads takes that many
     /// consecutive queries of one (b, h); keys and values come through shared memory a tile at a time (each read
