@@ -4,7 +4,7 @@ namespace Gpt.Kernels;
 
 /// <summary>
 /// One AdamW step (Loshchilov and Hutter: decoupled weight decay, bias-corrected moments), the
-/// reference version.
+/// reference version: <see cref="Gpu.AdamWGpuKernels.Step"/>, one thread per parameter, run on the CPU.
 /// </summary>
 public static class AdamWKernels
 {

@@ -5,7 +5,8 @@ namespace Gpt.Kernels;
 /// <summary>
 /// Causal multi-head self-attention, fused, the reference version. The forward pass keeps an online
 /// softmax (running maximum and denominator) per query, so the (T, T) score matrix never exists;
-/// the backward pass recomputes each probability from q, k and the saved log-sum-exp.
+/// the backward pass recomputes each probability from q, k and the saved log-sum-exp, in a query pass (dQ) and a
+/// key pass (dK, dV). These are <see cref="Gpu.AttentionGpuKernels"/>' one-thread-per-query/key bodies run on the CPU.
 /// </summary>
 /// <remarks>
 /// Shapes: B batch, T sequence length, NH heads, HS head size, C = NH * HS.

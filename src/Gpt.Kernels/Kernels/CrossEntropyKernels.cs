@@ -3,7 +3,8 @@ using Gpt.Kernels.Gpu;
 namespace Gpt.Kernels;
 
 /// <summary>
-/// Softmax cross-entropy fused into one pass per row, the reference version. A negative target marks
+/// Softmax cross-entropy fused into one pass per row, the reference version: the barrier-free <c>[Kernel]</c> bodies
+/// of <see cref="Gpu.CrossEntropyGpuKernels"/> (a thread per row forward, per logit backward) run on the CPU. A negative target marks
 /// a row to ignore (padding, prompt tokens): its loss and its gradient are zero.
 /// </summary>
 public static class CrossEntropyKernels
@@ -22,19 +23,9 @@ public static class CrossEntropyKernels
         Span<float> logSumExp, int rows, int vocab)
     {
         KernelGuards.CrossEntropy(logits.Length, targets, logSumExp.Length, losses.Length, nameof(losses), rows, vocab);
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<float> z = logits.Slice(r * vocab, vocab); // (vocab)
-            float max = float.NegativeInfinity;
-            for (int c = 0; c < vocab; c++) max = MathF.Max(max, z[c]);
-            // In double: a float running sum over GPT-2's 50257 classes drifts by ~1e-5 relative.
-            double sum = 0;
-            for (int c = 0; c < vocab; c++) sum += MathF.Exp(z[c] - max);
-            float lse = max + (float)Math.Log(sum);
-            logSumExp[r] = lse;
-            int target = targets[r];
-            losses[r] = target < 0 ? 0f : lse - z[target];
-        }
+        if (rows == 0 || vocab == 0) return;
+        CrossEntropyGpuKernels.ForwardRowsKernel.LaunchCpu(ReferenceLaunch.Groups(rows), ReferenceLaunch.GroupSize,
+            ReferenceLaunch.Writable(logits), ReferenceLaunch.Writable(targets), losses, logSumExp, rows, vocab);
     }
 
     /// <summary>dLogits[r] = (softmax(logits[r]) - onehot(targets[r])) * dLosses[r], OVERWRITING dLogits

@@ -5,7 +5,8 @@ using Gpt.Kernels.Gpu;
 namespace Gpt.Kernels;
 
 /// <summary>
-/// Elementwise arithmetic, copies and dropout, the reference versions: one plain loop each.
+/// Elementwise arithmetic, copies and dropout, the reference versions: argument guards, then the one-thread-per-element
+/// <c>[Kernel]</c> bodies of <see cref="Gpu.ElementwiseGpuKernels"/> run on the CPU (the GPU devices launch the same code).
 /// </summary>
 public static class ElementwiseKernels
 {

@@ -3,7 +3,8 @@ using Gpt.Kernels.Gpu;
 namespace Gpt.Kernels;
 
 /// <summary>
-/// Table lookup (token and position embeddings), the reference version.
+/// Table lookup (token and position embeddings), the reference version: the <c>[Kernel]</c> bodies of
+/// <see cref="Gpu.EmbeddingGpuKernels"/> run on the CPU (backward: a thread per column, ids in order).
 /// </summary>
 public static class EmbeddingKernels
 {

@@ -4,7 +4,7 @@ namespace Gpt.Kernels;
 
 /// <summary>
 /// GELU with GPT-2's tanh approximation, gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
-/// the reference version: one plain loop over the elements.
+/// the reference version: <see cref="Gpu.ElementwiseGpuKernels"/>' one-thread-per-element <c>[Kernel]</c> bodies run on the CPU.
 /// </summary>
 public static class GeluKernels
 {

@@ -4,7 +4,8 @@ using Gpt.Kernels.Gpu;
 namespace Gpt.Kernels;
 
 /// <summary>
-/// The reference matrix multiply: one output element per (i, j), a plain float sum in k order.
+/// The reference matrix multiply: one output element per (i, j), a plain float sum in k order
+/// (<see cref="Gpu.GemmGpuKernels.Naive"/> run on the CPU).
 /// Every fast path (CPU SIMD, GPU) is tested against it; it is written for clarity, not speed.
 /// </summary>
 /// <remarks>

@@ -3,7 +3,8 @@ using Gpt.Kernels.Gpu;
 namespace Gpt.Kernels;
 
 /// <summary>
-/// Layer normalisation over the last dimension, the reference version: one plain loop per row.
+/// Layer normalisation over the last dimension, the reference version: <see cref="Gpu.LayerNormGpuKernels"/>'
+/// one-thread-per-row (and, for the parameter gradients, per-column) <c>[Kernel]</c> bodies run on the CPU.
 /// The CPU fast path (<c>CpuLayerNorm</c>) is tested against it.
 /// </summary>
 public static class LayerNormKernels

@@ -3,7 +3,8 @@ using Gpt.Kernels.Gpu;
 namespace Gpt.Kernels;
 
 /// <summary>
-/// Reductions, the reference versions: plain loops in index order.
+/// Reductions, the reference versions: plain loops in index order (sums in double, which kernels lack); the column sum
+/// is <see cref="Gpu.ReduceGpuKernels.ColumnSum"/> run on the CPU.
 /// </summary>
 public static class ReduceKernels
 {

@@ -4,7 +4,7 @@ namespace Gpt.Kernels;
 
 /// <summary>
 /// Row-wise softmax, the reference version: numerically stable (each row's maximum is subtracted
-/// before exponentiating), one plain loop per row.
+/// before exponentiating): <see cref="Gpu.SoftmaxGpuKernels"/>' one-thread-per-row <c>[Kernel]</c> bodies run on the CPU.
 /// </summary>
 public static class SoftmaxKernels
 {

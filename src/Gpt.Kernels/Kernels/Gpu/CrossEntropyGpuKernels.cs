@@ -61,6 +61,38 @@ internal static partial class CrossEntropyGpuKernels
         }
     }
 
+    /// <summary><see cref="Forward"/>, one thread per row with the obvious loops: the barrier-free reference
+    /// (<see cref="CrossEntropyKernels.Forward"/> runs it on the CPU). The sum of exponentials is compensated (Kahan):
+    /// a plain float running sum over GPT-2's 50257 classes drifts by ~1e-5 relative, and kernels have no double.</summary>
+    /// <param name="logits">(rows, vocab) scores.</param>
+    /// <param name="targets">(rows) class per row; negative to ignore.</param>
+    /// <param name="losses">(rows) per-row losses.</param>
+    /// <param name="logSumExp">(rows) saved for backward.</param>
+    /// <param name="rows">Number of rows (one thread each).</param>
+    /// <param name="vocab">Number of classes.</param>
+    [Kernel]
+    internal static void ForwardRows(ArrayView<float> logits, ArrayView<int> targets, ArrayView<float> losses, ArrayView<float> logSumExp,
+        int rows, int vocab)
+    {
+        int row = Grid.GlobalIndex.X;
+        if (row >= rows) return;
+        var z = logits.SubView(row * vocab, vocab); // (vocab)
+        float max = float.NegativeInfinity;
+        for (int c = 0; c < vocab; c++) max = KernelMath.Max(max, z[c]);
+        float sum = 0f, compensation = 0f;
+        for (int c = 0; c < vocab; c++)
+        {
+            float term = KernelMath.Exp(z[c] - max) - compensation;
+            float next = sum + term;
+            compensation = next - sum - term;
+            sum = next;
+        }
+        float lse = max + KernelMath.Log(sum);
+        logSumExp[row] = lse;
+        int target = targets[row];
+        losses[row] = target < 0 || target >= vocab ? 0f : lse - z[target];
+    }
+
     /// <summary>dLogits = (softmax − onehot)·dLosses[row]; one thread per logit; dLogits may be the logits.</summary>
     /// <param name="logits">(rows, vocab) scores.</param>
     /// <param name="logSumExp">(rows) from the forward pass.</param>
