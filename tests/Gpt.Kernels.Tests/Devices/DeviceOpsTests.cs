@@ -310,4 +310,23 @@ public sealed class DeviceOpsTests
             TestData.CloseToScale(expected, on.Get(dQkv), 1e-4f);
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public void OpsRefuseBadShapesAtTheDoor(string name)
+    {
+        using var on = new DeviceArrays(DeviceUnderTest.Get(name));
+        Device d = on.Device;
+        Slice<float> ten = on.Put(new float[10]), four = on.Put(new float[4]);
+        Slice<int> ids = on.Put(new int[3]);
+        TestData.Refused("c", () => d.MatMul(ten, ten, four, 3, 3, 1, false, false, 1f, 0f, Slice<float>.Empty));
+        TestData.Refused("bias", () => d.MatMul(ten, ten, ten, 2, 2, 2, false, false, 1f, 0f, four.Sub(0, 3)));
+        TestData.Refused("weight", () => d.LayerNormForward(ten, four.Sub(0, 1), four, ten, four, four, 2, 5, 1e-5f));
+        TestData.Refused("qkv", () => d.AttentionForward(four, ten, ten, 1, 2, 1, 2));
+        TestData.Refused("targets", () => d.CrossEntropyForward(ten, ids, four, four, 4, 2));
+        TestData.Refused("step", () => d.AdamWStep(four, four, four, four, 4, 1e-3f, 0.9f, 0.95f, 1e-8f, 0f, 0, 1f));
+        TestData.Refused("ids", () => d.EmbeddingForward(ids, ten, ten, 4, 2, 5));
+        TestData.Refused("p", () => d.DropoutForward(ten, ten, 10, 1.5f, 1UL));
+        TestData.Refused("output", () => d.ColumnSum(ten, four, 2, 5));
+    }
 }
