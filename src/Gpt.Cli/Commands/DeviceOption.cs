@@ -19,11 +19,12 @@ internal static class DeviceOption
         return option;
     }
 
-    /// <summary>Opens the device named on the command line and says on stderr which one it is (and, for auto,
-    /// why); returns null after printing the reason when it is absent.</summary>
+    /// <summary>Opens the device named on the command line. Any device but the default CPU is announced on stderr
+    /// (for auto, with why it was chosen); an absent one throws <see cref="NotSupportedException"/> saying what is
+    /// missing, which the program prints as a one-line error.</summary>
     /// <param name="parse">The parsed command line.</param>
     /// <param name="option">The option made by <see cref="Create"/>.</param>
-    public static Device? Open(ParseResult parse, Option<string> option)
+    public static Device Open(ParseResult parse, Option<string> option)
     {
         DeviceKind kind = parse.GetValue(option) switch
         {
@@ -32,16 +33,8 @@ internal static class DeviceOption
             "auto" => DeviceKind.Auto,
             _ => DeviceKind.Cpu,
         };
-        try
-        {
-            Device device = Device.Get(kind, out string reason);
-            Console.Error.WriteLine($"device: {reason}");
-            return device;
-        }
-        catch (NotSupportedException e)
-        {
-            Console.Error.WriteLine($"--device {parse.GetValue(option)}: {e.Message}");
-            return null;
-        }
+        Device device = Device.Get(kind, out string reason);
+        if (kind != DeviceKind.Cpu) Console.Error.WriteLine($"device: {reason}");
+        return device;
     }
 }

@@ -26,7 +26,6 @@ internal static class EvalCommand
         command.SetAction((parse, cancellationToken) =>
         {
             var target = DeviceOption.Open(parse, device);
-            if (target is null) return Task.FromResult(1);
             string folder = parse.GetValue(model)!.FullName;
             using var gpt = GptModel.FromPretrained(folder, target);
             int[][] sequences = parse.GetValue(ids) is { } idsFile

@@ -20,7 +20,6 @@ internal static class GenerateCommand
         command.SetAction((parse, cancellationToken) =>
         {
             var target = DeviceOption.Open(parse, device);
-            if (target is null) return Task.FromResult(1);
             string folder = parse.GetValue(model)!.FullName;
             var tokenizer = ModelFolder.LoadTokenizer(folder);
             using var gpt = GptModel.FromPretrained(folder, target);

@@ -39,7 +39,6 @@ internal static class TrainCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var target = DeviceOption.Open(parse, device);
-            if (target is null) return 1;
             string text = await File.ReadAllTextAsync(parse.GetValue(data)!.FullName, cancellationToken);
             string folder = parse.GetValue(output)!.FullName;
             string checkpointPath = Path.Combine(folder, Checkpoint.FileName);

@@ -38,7 +38,6 @@ internal static class GemmBenchCommand
                 return 1;
             }
             var target = DeviceOption.Open(parseResult, device);
-            if (target is null) return 1;
             Console.WriteLine(Run(target, runs));
             return 0;
         });

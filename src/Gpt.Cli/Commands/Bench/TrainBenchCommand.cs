@@ -25,7 +25,6 @@ internal static class TrainBenchCommand
         command.SetAction(parse =>
         {
             var target = DeviceOption.Open(parse, device);
-            if (target is null) return 1;
             bool baby = parse.GetValue(config) == "baby";
             var modelConfig = baby
                 ? new GptConfig { VocabularySize = 65, ContextLength = 64, EmbeddingSize = 128, LayerCount = 4, HeadCount = 4 }
