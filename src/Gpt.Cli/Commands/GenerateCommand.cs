@@ -15,12 +15,14 @@ internal static class GenerateCommand
         var temperature = new Option<float>("--temperature") { Description = "Sampling temperature (0: greedy).", DefaultValueFactory = _ => 0.8f };
         var topK = new Option<int>("--top-k") { Description = "Sample among the k most likely tokens (0: all).", DefaultValueFactory = _ => 0 };
         var seed = new Option<ulong>("--seed") { Description = "Sampling seed.", DefaultValueFactory = _ => 0UL };
-        var command = new Command("generate", "Generate text from a prompt.") { model, prompt, maxTokens, temperature, topK, seed };
+        var device = DeviceOption.Create();
+        var command = new Command("generate", "Generate text from a prompt.") { model, prompt, maxTokens, temperature, topK, seed, device };
         command.SetAction((parse, cancellationToken) =>
         {
+            var target = DeviceOption.Open(parse, device);
             string folder = parse.GetValue(model)!.FullName;
             var tokenizer = ModelFolder.LoadTokenizer(folder);
-            using var gpt = GptModel.FromPretrained(folder);
+            using var gpt = GptModel.FromPretrained(folder, target);
             var options = new SamplingOptions
             {
                 MaxTokens = parse.GetValue(maxTokens), Temperature = parse.GetValue(temperature), TopK = parse.GetValue(topK), Seed = parse.GetValue(seed),
