@@ -433,4 +433,20 @@ public abstract class KernelDevice : Device, IKernelRunner
         KernelGuards.ColumnSum(input.Length, output.Length, rows, cols);
         ReduceGpuKernels.ColumnSumKernel.Launch(this, ElementwiseGroups(cols), ElementwiseGroupSize, input, output, rows, cols);
     }
+
+    /// <inheritdoc />
+    public override void KvCacheAppend(Slice<float> qkv, Slice<float> keys, Slice<float> values, Slice<int> past, int batch, int newLen, int capacity, int heads, int headSize)
+    {
+        CachedAttentionKernels.CheckSizes(qkv.Length, keys.Length, values.Length, past.Length, qkv.Length / 3, batch, newLen, capacity, heads, headSize);
+        CachedAttentionGpuKernels.AppendKernel.Launch(this, ElementwiseGroups(batch * newLen * heads * headSize), ElementwiseGroupSize,
+            qkv, keys, values, past, batch, newLen, capacity, heads, headSize);
+    }
+
+    /// <inheritdoc />
+    public override void CachedAttentionForward(Slice<float> qkv, Slice<float> keys, Slice<float> values, Slice<int> past, Slice<float> output, int batch, int newLen, int capacity, int heads, int headSize)
+    {
+        CachedAttentionKernels.CheckSizes(qkv.Length, keys.Length, values.Length, past.Length, output.Length, batch, newLen, capacity, heads, headSize);
+        CachedAttentionGpuKernels.ForwardKernel.Launch(this, Groups(batch * heads * newLen, AttentionGroupSize), AttentionGroupSize,
+            qkv, keys, values, past, output, batch, newLen, capacity, heads, headSize);
+    }
 }
