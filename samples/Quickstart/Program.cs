@@ -37,10 +37,11 @@ Console.WriteLine($"Trained {result.Steps} steps in {result.Elapsed.TotalSeconds
 
 // 4. Generate: sample 300 characters after a prompt.
 string prompt = text[..1];
-var sampling = new SamplingOptions { MaxTokens = 300, Temperature = 0.8f, Seed = 42 };
+var generator = new Generator(model, tokenizer);
+var sampling = new GenerationOptions { MaxTokens = 300, Temperature = 0.8f, Seed = 42 };
 Console.WriteLine();
 Console.Write(prompt);
-foreach (string piece in TextGenerator.Generate(model, tokenizer, prompt, sampling)) Console.Write(piece);
+await foreach (var chunk in generator.StreamAsync(prompt, sampling)) Console.Write(chunk.Text);
 Console.WriteLine();
 
 string? Argument(string name)

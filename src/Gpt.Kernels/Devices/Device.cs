@@ -129,6 +129,16 @@ public abstract class Device : IDisposable
     /// <summary>output (cols) += column sums of input (rows, cols).</summary>
     public abstract void ColumnSum(Slice<float> input, Slice<float> output, int rows, int cols);
 
+    /// <summary>Key/value cache write for inference: the keys and values of qkv (B, T, 3C) go to positions
+    /// past[b] .. past[b] + T − 1 of keys and values, each (B, NH, L, HS); see <see cref="CachedAttentionKernels"/>.</summary>
+    public abstract void KvCacheAppend(Slice<float> qkv, Slice<float> keys, Slice<float> values, Slice<int> past,
+        int batch, int newLen, int capacity, int heads, int headSize);
+
+    /// <summary>Attention of the new queries in qkv (B, T, 3C) against the cache (keys and values (B, NH, L, HS),
+    /// already holding the new tokens): output (B, T, C); query t of row b sees positions 0 .. past[b] + t.</summary>
+    public abstract void CachedAttentionForward(Slice<float> qkv, Slice<float> keys, Slice<float> values, Slice<int> past,
+        Slice<float> output, int batch, int newLen, int capacity, int heads, int headSize);
+
     /// <summary>Waits until all queued work has finished (a no-op on the CPU).</summary>
     public virtual void Synchronize() { }
 

@@ -43,4 +43,17 @@ public sealed class Block
         x = tape.Add(x, Attention.Forward(tape, Norm1.Forward(tape, x), dropoutSeed));
         return tape.Add(x, Mlp.Forward(tape, Norm2.Forward(tape, x), dropoutSeed ^ 0x5bd1e995UL));
     }
+
+    /// <summary>Inference against a key/value cache: (R, T, C) new positions → (R, T, C); see
+    /// <see cref="CausalSelfAttention.ForwardCached"/>.</summary>
+    /// <param name="tape">The tape owning the temporaries (not recording, not training).</param>
+    /// <param name="x">The residual stream of the new positions.</param>
+    /// <param name="cache">The cache.</param>
+    /// <param name="past">The rows' lengths before this step, on the device.</param>
+    /// <param name="firstRow">First cache row fed.</param>
+    public Tensor ForwardCached(Tape tape, Tensor x, KvCache cache, IndexTensor past, int firstRow)
+    {
+        x = tape.Add(x, Attention.ForwardCached(tape, Norm1.Forward(tape, x), cache, Index, past, firstRow));
+        return tape.Add(x, Mlp.Forward(tape, Norm2.Forward(tape, x), 0));
+    }
 }

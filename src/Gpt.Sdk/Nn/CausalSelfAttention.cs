@@ -40,4 +40,25 @@ public sealed class CausalSelfAttention
         y = Projection.Forward(tape, y);
         return tape.Dropout(y, _dropout, dropoutSeed);
     }
+
+    /// <summary>Inference against a key/value cache: (R, T, C) new positions → (R, T, C). Their keys and
+    /// values are appended to <paramref name="layer"/>'s part of cache rows [firstRow, firstRow + R),
+    /// and each new query attends to every cached position up to its own. No autograd, no dropout.</summary>
+    /// <param name="tape">The tape owning the temporaries (not recording).</param>
+    /// <param name="input">Normalised residual stream of the new positions.</param>
+    /// <param name="cache">The cache; the rows' lengths are not moved here (the model does it after the last layer).</param>
+    /// <param name="layer">This block's index.</param>
+    /// <param name="past">The rows' lengths before this step, on the device (R).</param>
+    /// <param name="firstRow">First cache row fed.</param>
+    public Tensor ForwardCached(Tape tape, Tensor input, KvCache cache, int layer, IndexTensor past, int firstRow)
+    {
+        int rows = input.Shape[0], newLen = input.Shape[1], c = input.Shape[2];
+        var qkv = QueryKeyValue.Forward(tape, input);          // (R, T, 3C)
+        var keys = cache.Keys(layer, firstRow, rows);           // (R, NH, L, HS)
+        var values = cache.Values(layer, firstRow, rows);       // (R, NH, L, HS)
+        tape.Device.KvCacheAppend(qkv.Data, keys, values, past.Data, rows, newLen, cache.Capacity, _heads, c / _heads);
+        var y = tape.NewTensor(input.Shape);                    // (R, T, C)
+        tape.Device.CachedAttentionForward(qkv.Data, keys, values, past.Data, y.Data, rows, newLen, cache.Capacity, _heads, c / _heads);
+        return Projection.Forward(tape, y);
+    }
 }

@@ -85,6 +85,77 @@ public sealed class GptModel : IDisposable
         return tape.Linear(x, TokenEmbedding.Value, bias: null);              // (B, T, V), tied head
     }
 
+    /// <summary>
+    /// Inference with a key/value cache, for every row of <paramref name="cache"/>: feeds T new tokens per
+    /// row at positions <see cref="KvCache.Length"/> .. +T, appends their keys and values, and moves
+    /// each row's length on by T. Logits equal <see cref="Forward"/> over the whole sequence (to rounding).
+    /// </summary>
+    /// <param name="tape">Owns the temporaries and the result; the call does not record (no autograd).</param>
+    /// <param name="cache">The cache of this model's shape; every row must have room for T more positions.</param>
+    /// <param name="ids">B×T new token ids, row-major (B = <see cref="KvCache.Batch"/>).</param>
+    /// <param name="allPositions">True for logits at every new position (B, T, V); false (default) for the last only (B, V).</param>
+    public Tensor ForwardCached(Tape tape, KvCache cache, ReadOnlySpan<int> ids, bool allPositions = false)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        return ForwardCached(tape, cache, 0, cache.Batch, ids, allPositions);
+    }
+
+    /// <summary>
+    /// <see cref="ForwardCached(Tape, KvCache, ReadOnlySpan{int}, bool)"/> for cache rows
+    /// [<paramref name="firstRow"/>, <paramref name="firstRow"/> + <paramref name="rowCount"/>) only, e.g. to
+    /// prefill one prompt of a batch whose prompts differ in length.
+    /// </summary>
+    /// <param name="tape">Owns the temporaries and the result; the call does not record.</param>
+    /// <param name="cache">The cache of this model's shape.</param>
+    /// <param name="firstRow">First row fed.</param>
+    /// <param name="rowCount">R, rows fed.</param>
+    /// <param name="ids">R×T new token ids, row-major.</param>
+    /// <param name="allPositions">True for logits (R, T, V); false for the last position's (R, V).</param>
+    public Tensor ForwardCached(Tape tape, KvCache cache, int firstRow, int rowCount, ReadOnlySpan<int> ids, bool allPositions = false)
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        ArgumentNullException.ThrowIfNull(cache);
+        if (cache.LayerCount != Config.LayerCount || cache.HeadCount != Config.HeadCount || cache.HeadSize != Config.HeadSize || cache.Device != Device)
+            throw new ArgumentException("the cache was made for a model of another shape or device; create it from this model's Config and Device.", nameof(cache));
+        if (firstRow < 0 || rowCount < 1 || firstRow + rowCount > cache.Batch)
+            throw new ArgumentOutOfRangeException(nameof(rowCount), $"rows [{firstRow}, {firstRow + rowCount}) are not a non-empty range of the cache's {cache.Batch} rows.");
+        if (ids.Length == 0 || ids.Length % rowCount != 0)
+            throw new ArgumentException($"{ids.Length} token ids do not split into {rowCount} rows of at least one token.", nameof(ids));
+        int newLen = ids.Length / rowCount, c = Config.EmbeddingSize;
+        CheckTokens(ids, rowCount, newLen, nameof(ids));
+        var past = cache.Lengths(firstRow, rowCount);
+        for (int r = 0; r < rowCount; r++)
+        {
+            if (past[r] + newLen > cache.Capacity)
+                throw new ArgumentException(
+                    $"cache row {firstRow + r} holds {past[r]} of {cache.Capacity} positions; {newLen} more do not fit. Use a cache with more capacity.", nameof(ids));
+        }
+
+        using var noGrad = tape.NoGrad();
+        int[] positions = ArrayPool<int>.Shared.Rent(ids.Length);
+        for (int i = 0; i < ids.Length; i++) positions[i] = past[i / newLen] + i % newLen;
+        var positionIds = tape.Indices(positions.AsSpan(0, ids.Length));
+        ArrayPool<int>.Shared.Return(positions);
+        var pastIds = tape.Indices(past);
+
+        var shape = new Shape(rowCount, newLen, c);
+        var x = tape.Add(
+            tape.Embedding(tape.Indices(ids), TokenEmbedding.Value, shape),
+            tape.Embedding(positionIds, PositionEmbedding.Value, shape));    // (R, T, C)
+        foreach (var block in _blocks) x = block.ForwardCached(tape, x, cache, pastIds, firstRow);
+        cache.Advance(firstRow, rowCount, newLen);
+
+        if (!allPositions)
+        {
+            var last = tape.NewTensor(new Shape(rowCount, c));                // (R, C)
+            for (int r = 0; r < rowCount; r++)
+                Device.Copy(x.Data.Sub(((r + 1) * newLen - 1) * c, c), last.Data.Sub(r * c, c), c);
+            x = last;
+        }
+        x = FinalNorm.Forward(tape, x);
+        return tape.Linear(x, TokenEmbedding.Value, bias: null);              // (R, T, V) or (R, V)
+    }
+
     /// <summary>Mean next-token cross-entropy of a batch; targets below zero are masked out.</summary>
     /// <param name="tape">Records the call.</param>
     /// <param name="ids">B×T input ids.</param>

@@ -145,6 +145,14 @@ public sealed unsafe class CpuDevice : Device
     /// <inheritdoc />
     public override double SumOfSquares(Slice<float> x) => CpuReduce.SumOfSquares(R(x));
 
+    /// <inheritdoc />
+    public override void KvCacheAppend(Slice<float> qkv, Slice<float> keys, Slice<float> values, Slice<int> past, int batch, int newLen, int capacity, int heads, int headSize)
+        => CpuCachedAttention.Append(R(qkv), W(keys), W(values), R(past), batch, newLen, capacity, heads, headSize);
+
+    /// <inheritdoc />
+    public override void CachedAttentionForward(Slice<float> qkv, Slice<float> keys, Slice<float> values, Slice<int> past, Slice<float> output, int batch, int newLen, int capacity, int heads, int headSize)
+        => CpuCachedAttention.Forward(R(qkv), R(keys), R(values), R(past), W(output), batch, newLen, capacity, heads, headSize);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ReadOnlySpan<T> R<T>(Slice<T> slice) where T : unmanaged => W(slice);
 

@@ -1,0 +1,93 @@
+using System.CommandLine;
+using Gpt.Sdk.Generation;
+using Gpt.Sdk.Nn;
+
+namespace Gpt.Cli.Commands;
+
+/// <summary>
+/// <c>gpt chat --model DIR</c>: an interactive chat in the terminal. Each line typed is a user turn; the
+/// reply streams back. <c>/reset</c> starts over, <c>/exit</c> (or end of input) quits. The conversation is
+/// laid out by the model's chat template (ChatML when its tokenizer has the chat tokens, plain
+/// "User: / Assistant:" lines otherwise), and the conversation so far is kept as a prompt cache, so each
+/// turn runs only its new tokens through the model.
+/// </summary>
+internal static class ChatCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<DirectoryInfo>("--model") { Description = "Model folder (config.json, model.safetensors, tokenizer).", Required = true };
+        var system = new Option<string>("--system") { Description = "A system message that frames the conversation." };
+        var sampling = new SamplingArguments();
+        var command = new Command("chat", "Chat with a model in the terminal (/reset starts over, /exit quits).") { model, system };
+        sampling.AddTo(command);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var options = sampling.Read(parse);
+            string folder = parse.GetValue(model)!.FullName;
+            var tokenizer = ModelFolder.LoadTokenizer(folder);
+            using var gpt = GptModel.FromPretrained(folder);
+            var generator = new Generator(gpt, tokenizer);
+            string? systemText = parse.GetValue(system);
+            var turns = NewConversation(systemText);
+            PromptCache? cache = null;
+            Console.Error.WriteLine($"chatting with {folder} ({(generator.ChatTemplate.UsesSpecialTokens ? "ChatML" : "plain-text")} template); /reset starts over, /exit quits.");
+            try
+            {
+                while (!cancellationToken.IsCancellationRequested)
+                {
+                    Console.Error.Write("you> ");
+                    string? line = Console.ReadLine();
+                    if (line is null || line.Trim() == "/exit") break;
+                    if (line.Trim() == "/reset")
+                    {
+                        turns = NewConversation(systemText);
+                        cache?.Dispose();
+                        cache = null;
+                        continue;
+                    }
+                    if (line.Length == 0) continue;
+
+                    turns.Add(new ChatTurn(ChatSpeaker.User, line));
+                    Console.Error.Write("assistant> ");
+                    var reply = new System.Text.StringBuilder();
+                    var turnOptions = options with { PromptCache = cache };
+                    IAsyncEnumerable<GenerationChunk> stream;
+                    try
+                    {
+                        stream = generator.StreamChatAsync(turns, turnOptions, cancellationToken);
+                    }
+                    catch (ArgumentException e)
+                    {
+                        // The conversation outgrew the context: say so and let the user start over.
+                        Console.Error.WriteLine($"error: {e.Message} Type /reset to start a new conversation.");
+                        turns.RemoveAt(turns.Count - 1);
+                        continue;
+                    }
+                    await foreach (var chunk in stream)
+                    {
+                        // The plain template's reply starts after "Assistant:"; its leading space is not shown.
+                        string text = reply.Length == 0 ? chunk.Text.TrimStart() : chunk.Text;
+                        Console.Write(text);
+                        reply.Append(text);
+                    }
+                    Console.WriteLine();
+                    turns.Add(new ChatTurn(ChatSpeaker.Assistant, reply.ToString().Trim()));
+
+                    // Keep the conversation's keys and values for the next turn, which starts with all of it.
+                    var next = generator.CreatePromptCache(generator.ChatTemplate.Encode(tokenizer, turns, addReplyPrompt: false).Tokens, cache, cancellationToken);
+                    cache?.Dispose();
+                    cache = next;
+                }
+            }
+            finally
+            {
+                cache?.Dispose();
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static List<ChatTurn> NewConversation(string? system) =>
+        system is { Length: > 0 } ? [new ChatTurn(ChatSpeaker.System, system)] : [];
+}

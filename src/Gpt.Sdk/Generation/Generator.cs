@@ -1,0 +1,242 @@
+using System.Runtime.CompilerServices;
+using Gpt.Sdk.Nn;
+using Gpt.Sdk.Tensors;
+using Gpt.Sdk.Tokenization;
+
+namespace Gpt.Sdk.Generation;
+
+/// <summary>
+/// Generates text with a model and its tokenizer: KV-cached decoding, the sampling pipeline of
+/// <see cref="GenerationOptions"/>, stop sequences, streaming, log-probabilities, several completions
+/// per prompt, batches of prompts, fill-in-the-middle and chat. Thread-safe and meant to be shared:
+/// the model is only read, and each request gets its own cache, tape and sampler state, so concurrent
+/// requests run concurrently. Cancelling a request ends it within one decoding step, with
+/// <see cref="FinishReason.Cancelled"/> and the text so far, and frees its state.
+/// </summary>
+public sealed class Generator
+{
+    private readonly HashSet<int> _endTokens = [];
+
+    /// <summary>Creates a generator.</summary>
+    /// <param name="model">The model (not disposed by the generator).</param>
+    /// <param name="tokenizer">Its tokenizer; its ids must fit the model's vocabulary.</param>
+    /// <param name="chatTemplate">How chat turns are laid out; by default <see cref="ChatTemplate.For"/> the tokenizer.</param>
+    public Generator(GptModel model, ITokenizer tokenizer, ChatTemplate? chatTemplate = null)
+    {
+        Model = model ?? throw new ArgumentNullException(nameof(model));
+        Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+        ChatTemplate = chatTemplate ?? ChatTemplate.For(tokenizer, model.Config.VocabularySize);
+        if (tokenizer is BpeTokenizer bpe)
+            foreach (string end in (string[])[WellKnownSpecialTokens.EndOfText, WellKnownSpecialTokens.MessageEnd])
+                if (bpe.SpecialTokens.TryGetValue(end, out int id) && id < model.Config.VocabularySize) _endTokens.Add(id);
+    }
+
+    /// <summary>The model.</summary>
+    public GptModel Model { get; }
+
+    /// <summary>The tokenizer.</summary>
+    public ITokenizer Tokenizer { get; }
+
+    /// <summary>The chat layout used by <see cref="ChatAsync"/> and <see cref="StreamChatAsync"/>.</summary>
+    public ChatTemplate ChatTemplate { get; }
+
+    /// <summary>The ids that end a completion with <see cref="FinishReason.EndOfText"/>: <c>&lt;|endoftext|&gt;</c> and
+    /// <c>&lt;|im_end|&gt;</c>, those the tokenizer has.</summary>
+    public IReadOnlyCollection<int> EndTokens => _endTokens;
+
+    /// <summary>Streams the completions of <paramref name="prompt"/> as they are generated.</summary>
+    /// <param name="prompt">The text to continue; special-token spellings in it stay text. Empty: the model starts
+    /// from <c>&lt;|endoftext|&gt;</c> when the tokenizer has it.</param>
+    /// <param name="options">Generation options (defaults when null); best-of is refused here (it picks at the end).</param>
+    /// <param name="cancellationToken">Ends the stream within one step, each completion with <see cref="FinishReason.Cancelled"/>.</param>
+    public IAsyncEnumerable<GenerationChunk> StreamAsync(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        StreamAsync(EncodePrompt(prompt), options, cancellationToken);
+
+    /// <summary>Streams the completions of a prompt given as token ids (templates with special tokens).</summary>
+    /// <param name="promptTokens">The prompt's ids, at least one, fewer than the context length.</param>
+    /// <param name="options">Generation options (defaults when null); best-of is refused here.</param>
+    /// <param name="cancellationToken">Ends the stream within one step.</param>
+    public IAsyncEnumerable<GenerationChunk> StreamAsync(IReadOnlyList<int> promptTokens, GenerationOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        options = Check(options);
+        if (options.BestOf > options.N)
+            throw new ArgumentException($"BestOf ({options.BestOf}) picks the best completions once all are finished, so it cannot stream; call GenerateAsync.", nameof(options));
+        int[] prompt = CheckPrompt(promptTokens, options, nameof(promptTokens));
+        return Stream(new GenerationRun(this, [prompt], options), cancellationToken);
+    }
+
+    /// <summary>Generates the completions of <paramref name="prompt"/>.</summary>
+    /// <param name="prompt">The text to continue (see <see cref="StreamAsync(string, GenerationOptions?, CancellationToken)"/>).</param>
+    /// <param name="options">Generation options (defaults when null).</param>
+    /// <param name="cancellationToken">Ends generation within one step; the result then has <see cref="FinishReason.Cancelled"/>.</param>
+    public Task<GenerationResult> GenerateAsync(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        GenerateAsync(EncodePrompt(prompt), options, cancellationToken);
+
+    /// <summary>Generates the completions of a prompt given as token ids.</summary>
+    /// <param name="promptTokens">The prompt's ids.</param>
+    /// <param name="options">Generation options (defaults when null).</param>
+    /// <param name="cancellationToken">Ends generation within one step.</param>
+    public async Task<GenerationResult> GenerateAsync(IReadOnlyList<int> promptTokens, GenerationOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        var results = await GenerateBatchAsync([CheckPrompt(promptTokens, Check(options), nameof(promptTokens))], options, cancellationToken).ConfigureAwait(false);
+        return results[0];
+    }
+
+    /// <summary>Generates the completions of several prompts together: every decoding step runs all their
+    /// unfinished completions as one batch, which costs little more than one (reading the weights dominates).</summary>
+    /// <param name="prompts">The prompts, of any lengths.</param>
+    /// <param name="options">Generation options, the same for every prompt (defaults when null).</param>
+    /// <param name="cancellationToken">Ends generation within one step.</param>
+    /// <returns>One result per prompt, in order.</returns>
+    public Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(IReadOnlyList<string> prompts, GenerationOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        if (prompts.Count == 0) throw new ArgumentException("no prompts were given.", nameof(prompts));
+        return GenerateBatchAsync(prompts.Select(p => EncodePrompt(p)).ToArray(), options, cancellationToken);
+    }
+
+    /// <summary>Fills the gap between <paramref name="prefix"/> and <paramref name="suffix"/> (fill-in-the-middle):
+    /// the completion is the middle, ended by <c>&lt;|endoftext|&gt;</c>. Needs a tokenizer and model with the FIM tokens.</summary>
+    /// <param name="prefix">Text before the gap.</param>
+    /// <param name="suffix">Text after the gap.</param>
+    /// <param name="options">Generation options (defaults when null).</param>
+    /// <param name="cancellationToken">Ends generation within one step.</param>
+    public Task<GenerationResult> InsertAsync(string prefix, string suffix, GenerationOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        if (Tokenizer is not BpeTokenizer bpe)
+            throw new InvalidOperationException("fill-in-the-middle needs a BPE tokenizer with the FIM special tokens.");
+        return GenerateAsync(FillInTheMiddle.Prompt(bpe, prefix, suffix), options, cancellationToken);
+    }
+
+    /// <summary>Generates the assistant's next reply to a conversation, laid out by <see cref="ChatTemplate"/>
+    /// (its stop sequences are added to the options').</summary>
+    /// <param name="turns">The conversation so far.</param>
+    /// <param name="options">Generation options (defaults when null).</param>
+    /// <param name="cancellationToken">Ends generation within one step.</param>
+    public Task<GenerationResult> ChatAsync(IReadOnlyList<ChatTurn> turns, GenerationOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        GenerateAsync(ChatTemplate.Encode(Tokenizer, turns).Tokens, WithChatStops(options), cancellationToken);
+
+    /// <summary>Streams the assistant's next reply to a conversation.</summary>
+    /// <param name="turns">The conversation so far.</param>
+    /// <param name="options">Generation options (defaults when null).</param>
+    /// <param name="cancellationToken">Ends the stream within one step.</param>
+    public IAsyncEnumerable<GenerationChunk> StreamChatAsync(IReadOnlyList<ChatTurn> turns, GenerationOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        StreamAsync(ChatTemplate.Encode(Tokenizer, turns).Tokens, WithChatStops(options), cancellationToken);
+
+    /// <summary>Runs a prompt prefix through the model once and keeps its keys and values, for requests that
+    /// start with it (<see cref="GenerationOptions.PromptCache"/>).</summary>
+    /// <param name="prefix">The shared beginning of later prompts.</param>
+    /// <param name="cancellationToken">Checked before the work starts.</param>
+    public PromptCache CreatePromptCache(string prefix, CancellationToken cancellationToken = default) =>
+        CreatePromptCache(EncodePrompt(prefix), null, cancellationToken);
+
+    /// <summary>Runs a prompt prefix given as token ids through the model once and keeps its keys and values;
+    /// positions it shares with <paramref name="startFrom"/> (e.g. the previous turn of a chat) are copied from there.</summary>
+    /// <param name="prefixTokens">The prefix's ids.</param>
+    /// <param name="startFrom">An earlier cache of this model whose leading tokens may match, or null.</param>
+    /// <param name="cancellationToken">Checked before the work starts.</param>
+    public PromptCache CreatePromptCache(IReadOnlyList<int> prefixTokens, PromptCache? startFrom = null, CancellationToken cancellationToken = default)
+    {
+        int[] tokens = CheckPrompt(prefixTokens, null, nameof(prefixTokens));
+        if (startFrom is not null && startFrom.Model != Model)
+            throw new ArgumentException("the prompt cache was made by another model; create it with this generator.", nameof(startFrom));
+        cancellationToken.ThrowIfCancellationRequested();
+        var cache = new KvCache(Model.Config, Model.Device, 1, tokens.Length);
+        try
+        {
+            int reused = 0;
+            if (startFrom is not null)
+            {
+                reused = Math.Min(startFrom.CommonPrefixLength(tokens), tokens.Length - 1);
+                cache.CopyPrefix(startFrom.Cache, 0, 0, reused);
+            }
+            using var tape = new Tape(Model.Device);
+            Model.ForwardCached(tape, cache, tokens.AsSpan(reused));
+            return new PromptCache(Model, tokens, cache);
+        }
+        catch
+        {
+            cache.Dispose();
+            throw;
+        }
+    }
+
+    internal bool IsEndToken(int id) => _endTokens.Contains(id);
+
+    private async Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(int[][] prompts, GenerationOptions? options,
+        CancellationToken cancellationToken)
+    {
+        options = Check(options);
+        foreach (int[] prompt in prompts) CheckPrompt(prompt, options, nameof(prompts));
+        using var run = new GenerationRun(this, prompts, options);
+        await foreach (var _ in Drive(run, cancellationToken).ConfigureAwait(false)) { }
+        return run.Results();
+    }
+
+    private static async IAsyncEnumerable<GenerationChunk> Stream(GenerationRun run, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using (run)
+        {
+            await foreach (var chunk in Drive(run, cancellationToken).ConfigureAwait(false)) yield return chunk;
+        }
+    }
+
+    // Each step runs on the thread pool, so a caller's thread (a UI, a request handler) never computes;
+    // cancellation is looked at between steps.
+    private static async IAsyncEnumerable<GenerationChunk> Drive(GenerationRun run, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            foreach (var chunk in run.Cancel()) yield return chunk;
+            yield break;
+        }
+        foreach (var chunk in await Task.Run(run.Prefill, CancellationToken.None).ConfigureAwait(false)) yield return chunk;
+        while (!run.Done)
+        {
+            var chunks = cancellationToken.IsCancellationRequested
+                ? run.Cancel()
+                : await Task.Run(run.Step, CancellationToken.None).ConfigureAwait(false);
+            foreach (var chunk in chunks) yield return chunk;
+        }
+    }
+
+    private GenerationOptions WithChatStops(GenerationOptions? options)
+    {
+        options ??= new GenerationOptions();
+        if (ChatTemplate.StopSequences.Count == 0) return options;
+        return options with { StopSequences = [.. options.StopSequences ?? [], .. ChatTemplate.StopSequences] };
+    }
+
+    private static GenerationOptions Check(GenerationOptions? options) => (options ?? new GenerationOptions()).Validate();
+
+    private int[] EncodePrompt(string prompt)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        if (prompt.Length > 0) return Tokenizer.Encode(prompt);
+        if (Tokenizer is BpeTokenizer bpe && bpe.SpecialTokens.TryGetValue(WellKnownSpecialTokens.EndOfText, out int eot)) return [eot];
+        throw new ArgumentException("the prompt is empty and the tokenizer has no <|endoftext|> to start from; give some text.", nameof(prompt));
+    }
+
+    private int[] CheckPrompt(IReadOnlyList<int> prompt, GenerationOptions? options, string name)
+    {
+        ArgumentNullException.ThrowIfNull(prompt, name);
+        int context = Model.Config.ContextLength, vocab = Model.Config.VocabularySize;
+        if (prompt.Count == 0) throw new ArgumentException("the prompt has no tokens; give at least one.", name);
+        if (prompt.Count >= context)
+            throw new ArgumentException(
+                $"the prompt has {prompt.Count} tokens but the model's context holds {context}, leaving no room to generate; shorten the prompt to fewer than {context} tokens.", name);
+        foreach (int id in prompt)
+            if ((uint)id >= (uint)vocab)
+                throw new ArgumentException(
+                    $"prompt token {id} is outside the model's vocabulary of {vocab} (a special token the model was not trained with?).", name);
+        if (options?.PromptCache is { } cache && cache.Model != Model)
+            throw new ArgumentException("the prompt cache was made by another model; create it with this generator.", nameof(options));
+        return prompt as int[] ?? [.. prompt];
+    }
+}
