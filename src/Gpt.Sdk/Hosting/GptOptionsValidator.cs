@@ -16,7 +16,11 @@ internal sealed class GptOptionsValidator : IValidateOptions<GptOptions>
             if (string.IsNullOrWhiteSpace(options.ModelPath))
                 failures.Add($"{prefix}: no model is set. Set ModelPath (configuration key \"ModelPath\" of the Gpt section) or call FromPretrained(folder) or UseModel(model, tokenizer) on the builder.");
             else if (!Directory.Exists(options.ModelPath))
-                failures.Add($"{prefix}: ModelPath '{options.ModelPath}' ({Path.GetFullPath(options.ModelPath)}) is not a folder. Point it at a folder holding config.json, model.safetensors and the tokenizer files.");
+            {
+                string full = Path.GetFullPath(options.ModelPath);
+                string where = full == options.ModelPath ? $"'{full}'" : $"'{options.ModelPath}' ({full})";
+                failures.Add($"{prefix}: ModelPath {where} is not a folder. Point it at a folder holding config.json, model.safetensors and the tokenizer files.");
+            }
         }
         if (!Enum.IsDefined(options.Device))
             failures.Add($"{prefix}: Device {(int)options.Device} is not one of {string.Join(", ", Enum.GetNames<Kernels.Devices.DeviceKind>())}.");
