@@ -11,6 +11,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(GemmBenchCommand.Create());
         bench.Subcommands.Add(TrainBenchCommand.Create());
         bench.Subcommands.Add(TokenizeBenchCommand.Create());
+        bench.Subcommands.Add(DecodeBenchCommand.Create());
         return bench;
     }
 }

@@ -108,6 +108,12 @@ public static unsafe class CpuGemm
             }
             return;
         }
+        if (transB && m <= SkinnyGemm.MaxRows && (m == 1 || !transA))
+        {
+            // Decoding: a few rows against weights stored [n, k], streamed once without packing.
+            SkinnyGemm.Run(a, b, c, bias, m, n, k, alpha, beta);
+            return;
+        }
         if (m == 1)
         {
             // op(A) is one row; stored [1, k] or [k, 1], it is the same k contiguous floats.

@@ -1,0 +1,158 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Text.Json;
+using Gpt.Kernels.Devices.Cpu;
+using Gpt.Sdk.Generation;
+using Gpt.Sdk.Nn;
+using Gpt.Sdk.Tensors;
+
+namespace Gpt.Cli.Commands.Bench;
+
+/// <summary>
+/// <c>gpt bench decode</c>: KV-cached generation speed of GPT-2 124M (random weights, fp32): prefill of a
+/// prompt, then greedy decoding, for B prompts at once. Decoding a step reads every weight once, so the
+/// machine's memory read bandwidth (measured in the same run: a multi-threaded sum over a 1 GB buffer)
+/// bounds it; the result reports decode speed as a fraction of that bound.
+/// </summary>
+internal static unsafe class DecodeBenchCommand
+{
+    private const long BandwidthBytes = 1L << 30;
+    private const int BandwidthChunk = 1 << 20; // floats per work item (4 MB)
+
+    public static Command Create()
+    {
+        var batch = new Option<int>("--batch") { Description = "Prompts decoded together (B).", DefaultValueFactory = _ => 1 };
+        var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length per row.", DefaultValueFactory = _ => 128 };
+        var newTokens = new Option<int>("--new-tokens") { Description = "Tokens generated per row.", DefaultValueFactory = _ => 128 };
+        var repeat = new Option<int>("--repeat") { Description = "Timed runs; the best is reported.", DefaultValueFactory = _ => 3 };
+        var command = new Command("decode",
+            "Time KV-cached prefill and decoding of GPT-2 124M against the measured memory bandwidth; prints {\"decode\":{...}} JSON.")
+        {
+            batch, promptTokens, newTokens, repeat,
+        };
+        command.SetAction(parse =>
+        {
+            int b = parse.GetValue(batch), prompt = parse.GetValue(promptTokens), generated = parse.GetValue(newTokens), runs = parse.GetValue(repeat);
+            var config = GptConfig.Gpt2Small;
+            if (b < 1 || b > 64) throw new ArgumentException($"--batch must be in [1, 64], got {b}.");
+            if (prompt < 1 || generated < 1 || prompt + generated > config.ContextLength)
+                throw new ArgumentException($"--prompt-tokens ({prompt}) and --new-tokens ({generated}) must be positive and fit the context of {config.ContextLength}.");
+            if (runs < 1) throw new ArgumentException($"--repeat must be at least 1, got {runs}.");
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["decode"] = Run(config, b, prompt, generated, runs) }));
+            return 0;
+        });
+        return command;
+    }
+
+    private static Dictionary<string, object> Run(GptConfig config, int batch, int prompt, int generated, int runs)
+    {
+        using var model = new GptModel(config, seed: 1);
+        var random = new Random(1);
+        int[] prompts = new int[batch * prompt];
+        for (int i = 0; i < prompts.Length; i++) prompts[i] = random.Next(config.VocabularySize);
+        int vocab = config.VocabularySize;
+        var logits = new float[batch * vocab];
+        var next = new int[batch];
+        using var cache = new KvCache(config, model.Device, batch, prompt + generated);
+        using var tape = new Tape(model.Device);
+
+        double bestPrefill = double.MaxValue, bestDecode = double.MaxValue;
+        for (int run = 0; run <= runs; run++) // run 0 warms up
+        {
+            for (int r = 0; r < batch; r++) cache.Truncate(r, 0);
+            tape.Reset();
+            long start = Stopwatch.GetTimestamp();
+            model.ForwardCached(tape, cache, prompts).CopyTo(logits);
+            double prefill = Stopwatch.GetElapsedTime(start).TotalSeconds;
+
+            start = Stopwatch.GetTimestamp();
+            for (int step = 0; step < generated; step++)
+            {
+                for (int r = 0; r < batch; r++) next[r] = LogitProcessors.ArgMax(logits.AsSpan(r * vocab, vocab));
+                if (step == generated - 1) break; // the last token is chosen, not fed
+                tape.Reset();
+                model.ForwardCached(tape, cache, next).CopyTo(logits);
+            }
+            double decode = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            if (run > 0)
+            {
+                bestPrefill = Math.Min(bestPrefill, prefill);
+                bestDecode = Math.Min(bestDecode, decode);
+            }
+        }
+
+        double bandwidth = ReadBandwidth();
+        // A decoding step reads every weight except the position table, of which it reads B rows.
+        long weightBytes = (config.ParameterCount - (long)config.ContextLength * config.EmbeddingSize) * sizeof(float);
+        double stepsPerSecond = (generated - 1) / bestDecode;
+        double boundStepsPerSecond = bandwidth / weightBytes;
+        return new Dictionary<string, object>
+        {
+            ["model"] = "gpt2-124M fp32 (random weights)",
+            ["threads"] = CpuParallel.ThreadCount,
+            ["batch"] = batch,
+            ["prompt_tokens"] = prompt,
+            ["new_tokens"] = generated,
+            ["prefill_tokens_per_s"] = Math.Round(batch * prompt / bestPrefill, 1),
+            ["decode_tokens_per_s"] = Math.Round(batch * stepsPerSecond, 2),
+            ["decode_ms_per_step"] = Math.Round(1000 / stepsPerSecond, 2),
+            ["weights_mb"] = Math.Round(weightBytes / 1e6, 1),
+            ["read_bandwidth_gb_s"] = Math.Round(bandwidth / 1e9, 2),
+            ["bound_decode_tokens_per_s"] = Math.Round(batch * boundStepsPerSecond, 2),
+            ["fraction_of_bound"] = Math.Round(stepsPerSecond / boundStepsPerSecond, 3),
+        };
+    }
+
+    private struct SumJob
+    {
+        public float* Data;
+        public double* Sums;
+    }
+
+    // Best of five multi-threaded passes summing a 1 GB buffer (written first, so its pages are real).
+    private static double ReadBandwidth()
+    {
+        long count = BandwidthBytes / sizeof(float);
+        float* data = (float*)NativeMemory.AlignedAlloc((nuint)BandwidthBytes, 64);
+        int items = (int)(count / BandwidthChunk);
+        double* sums = (double*)NativeMemory.Alloc((nuint)items, sizeof(double));
+        try
+        {
+            new Span<float>(data, (int)Math.Min(count, int.MaxValue)).Fill(1f);
+            var job = new SumJob { Data = data, Sums = sums };
+            double best = double.MaxValue;
+            for (int pass = 0; pass < 5; pass++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                CpuParallel.For(items, &job, &SumItem);
+                best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
+            }
+            double total = 0;
+            for (int i = 0; i < items; i++) total += sums[i];
+            if (total != count) throw new InvalidOperationException("the bandwidth probe summed wrongly.");
+            return BandwidthBytes / best;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(data);
+            NativeMemory.Free(sums);
+        }
+    }
+
+    private static void SumItem(void* state, int item)
+    {
+        ref SumJob job = ref CpuParallel.State<SumJob>(state);
+        float* x = job.Data + (long)item * BandwidthChunk;
+        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        for (int i = 0; i < BandwidthChunk; i += 32)
+        {
+            a0 += Vector256.LoadAligned(x + i);
+            a1 += Vector256.LoadAligned(x + i + 8);
+            a2 += Vector256.LoadAligned(x + i + 16);
+            a3 += Vector256.LoadAligned(x + i + 24);
+        }
+        job.Sums[item] = Vector256.Sum(a0 + a1 + a2 + a3);
+    }
+}
