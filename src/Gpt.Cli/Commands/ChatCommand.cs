@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gpt.Sdk.Tokenization;
 using Gpt.Sdk.Generation;
 using Gpt.Sdk.Nn;
 
@@ -25,7 +26,7 @@ internal static class ChatCommand
         {
             var options = sampling.Read(parse);
             string folder = parse.GetValue(model)!.FullName;
-            var tokenizer = ModelFolder.LoadTokenizer(folder);
+            var tokenizer = TokenizerFiles.Load(folder);
             using var gpt = GptModel.FromPretrained(folder, DeviceOption.Open(parse, device));
             var generator = new Generator(gpt, tokenizer);
             string? systemText = parse.GetValue(system);

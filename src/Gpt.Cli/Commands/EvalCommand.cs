@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gpt.Sdk.Tokenization;
 using System.Text.Json;
 using Gpt.Sdk.Nn;
 using Gpt.Sdk.Tensors;
@@ -30,7 +31,7 @@ internal static class EvalCommand
             using var gpt = GptModel.FromPretrained(folder, target);
             int[][] sequences = parse.GetValue(ids) is { } idsFile
                 ? ReadIds(idsFile.FullName)
-                : Windows(ModelFolder.LoadTokenizer(folder).Encode(File.ReadAllText(parse.GetValue(text)!.FullName)), gpt.Config.ContextLength);
+                : Windows(TokenizerFiles.Load(folder).Encode(File.ReadAllText(parse.GetValue(text)!.FullName)), gpt.Config.ContextLength);
             int seqLen = sequences[0].Length;
             using var logitsStream = parse.GetValue(logitsOut) is { } logitsFile ? File.Create(logitsFile.FullName) : null;
             using var tape = new Tape(gpt.Device);

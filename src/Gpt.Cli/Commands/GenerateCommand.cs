@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gpt.Sdk.Tokenization;
 using System.Text.Json;
 using Gpt.Sdk.Generation;
 using Gpt.Sdk.Nn;
@@ -39,7 +40,7 @@ internal static class GenerateCommand
                 throw new ArgumentException("--stream shows one completion as it is written; drop --n / --best-of, or --stream.");
             if (streaming && parse.GetValue(json)) throw new ArgumentException("--json prints the finished result; drop --stream or --json.");
 
-            var tokenizer = ModelFolder.LoadTokenizer(folder);
+            var tokenizer = TokenizerFiles.Load(folder);
             using var gpt = GptModel.FromPretrained(folder, target);
             var generator = new Generator(gpt, tokenizer);
             string text = parse.GetValue(prompt)!;

@@ -36,7 +36,7 @@ internal sealed class GptModelHost : IDisposable
         var model = GptModel.FromPretrained(folder, device);
         try
         {
-            Generator = new Generator(model, LoadTokenizer(folder));
+            Generator = new Generator(model, TokenizerFiles.Load(folder));
         }
         catch
         {
@@ -71,8 +71,4 @@ internal sealed class GptModelHost : IDisposable
     {
         if (_ownsModel) Generator.Model.Dispose();
     }
-
-    // The character tokenizer of `gpt train` when its file is there, else any GPT-2 BPE format.
-    private static ITokenizer LoadTokenizer(string folder) =>
-        File.Exists(Path.Combine(folder, CharTokenizer.FileName)) ? CharTokenizer.Load(folder) : BpeTokenizer.FromPretrained(folder);
 }
