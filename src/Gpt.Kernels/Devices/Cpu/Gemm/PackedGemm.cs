@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Gpt.Kernels.Devices.Cpu.Gemm;
 
 /// <summary>
@@ -153,6 +155,7 @@ internal static unsafe class PackedGemm
             job.KStart, job.KLength, nr, job.PackedB + (long)panel * job.KLength * nr);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Compute(void* state, int item)
     {
         ref Job job = ref CpuParallel.State<Job>(state);
