@@ -64,7 +64,7 @@ internal static class ChatOptionsMapping
         }
         catch (ArgumentException e)
         {
-            throw new ArgumentException($"ChatOptions: {e.Message}", nameof(options), e);
+            throw new ArgumentException(OptionErrors.Describe("ChatOptions", e), nameof(options), e);
         }
     }
 

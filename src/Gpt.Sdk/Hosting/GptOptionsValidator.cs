@@ -28,7 +28,7 @@ internal sealed class GptOptionsValidator : IValidateOptions<GptOptions>
             failures.Add($"{prefix}: ModelId is blank; leave it unset to use the folder name, or give a name.");
 
         if (options.Defaults is null) failures.Add($"{prefix}: Defaults is null; leave it unset for the engine's defaults.");
-        else failures.AddRange(DefaultsFailures(options.Defaults).Select(failure => $"{prefix}: Defaults.{failure}"));
+        else failures.AddRange(DefaultsFailures(options.Defaults).Select(failure => $"{prefix}: {failure}"));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
@@ -43,12 +43,12 @@ internal sealed class GptOptionsValidator : IValidateOptions<GptOptions>
         }
         catch (ArgumentException e)
         {
-            invalid = e.Message;
+            invalid = OptionErrors.Describe("Defaults", e);
         }
         if (invalid is not null) yield return invalid;
-        if (defaults.N > 1) yield return $"N is {defaults.N}; the chat client returns one reply per request, so N must be 1.";
-        if (defaults.BestOf is not null) yield return $"BestOf is {defaults.BestOf}; best-of cannot stream, so the chat client does not use it. Leave it unset.";
-        if (defaults.Logprobs is not null) yield return $"Logprobs is {defaults.Logprobs}; the chat client does not report log-probabilities (the Generator service does). Leave it unset.";
-        if (defaults.PromptCache is not null) yield return "PromptCache is set; a prompt cache belongs to the requests that share its prefix. Pass it per request (ChatOptions.RawRepresentationFactory).";
+        if (defaults.N > 1) yield return $"Defaults.N is {defaults.N}; the chat client returns one reply per request, so N must be 1.";
+        if (defaults.BestOf is not null) yield return $"Defaults.BestOf is {defaults.BestOf}; best-of cannot stream, so the chat client does not use it. Leave it unset.";
+        if (defaults.Logprobs is not null) yield return $"Defaults.Logprobs is {defaults.Logprobs}; the chat client does not report log-probabilities (the Generator service does). Leave it unset.";
+        if (defaults.PromptCache is not null) yield return "Defaults.PromptCache is set; a prompt cache belongs to the requests that share its prefix. Pass it per request (ChatOptions.RawRepresentationFactory).";
     }
 }

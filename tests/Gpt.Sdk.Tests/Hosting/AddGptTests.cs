@@ -108,11 +108,11 @@ public class AddGptTests(ModelFolderFixture folder) : IClassFixture<ModelFolderF
     }
 
     [Theory]
-    [InlineData("Temperature", "-1", "Defaults.Temperature must be a finite number >= 0")]
-    [InlineData("Temperature", "NaN", "Defaults.Temperature must be a finite number >= 0")]
-    [InlineData("TopP", "0", "Defaults.TopP must be in (0, 1]")]
-    [InlineData("TopP", "1.01", "Defaults.TopP must be in (0, 1]")]
-    [InlineData("MaxTokens", "0", "Defaults.MaxTokens must be at least 1")]
+    [InlineData("Temperature", "-1", "Defaults.Temperature: temperature must be a finite number >= 0")]
+    [InlineData("Temperature", "NaN", "Defaults.Temperature: temperature must be a finite number >= 0")]
+    [InlineData("TopP", "0", "Defaults.TopP: top-p must be in (0, 1]")]
+    [InlineData("TopP", "1.01", "Defaults.TopP: top-p must be in (0, 1]")]
+    [InlineData("MaxTokens", "0", "Defaults.MaxTokens: max tokens must be at least 1")]
     [InlineData("N", "2", "Defaults.N is 2")]
     [InlineData("Logprobs", "1", "Defaults.Logprobs")]
     public void InvalidDefaultsAreRefusedWithTheirNames(string option, string value, string message)

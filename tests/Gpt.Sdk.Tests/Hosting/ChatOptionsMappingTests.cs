@@ -76,7 +76,7 @@ public class ChatOptionsMappingTests
     [InlineData(1.5f)]
     [InlineData(float.NaN)]
     public void TopPOutsideZeroToOneIsRefused(float topP) =>
-        Assert.Contains("TopP must be in (0, 1]", Refused<ArgumentException>(new ChatOptions { TopP = topP }));
+        Assert.Contains("ChatOptions.TopP: top-p must be in (0, 1]", Refused<ArgumentException>(new ChatOptions { TopP = topP }));
 
     [Fact]
     public void OtherBadValuesAreRefusedWithTheirNames()
