@@ -60,7 +60,7 @@ public sealed class CommandTests : IDisposable
         string model = TrainTiny(2);
         var temperature = GptProcess.Run("generate", "--model", model, "--prompt", "the", "--temperature", "-1");
         Assert.Equal(1, temperature.ExitCode);
-        Assert.Contains("temperature", temperature.Stderr);
+        Assert.Contains("temperature", temperature.Stderr, StringComparison.OrdinalIgnoreCase);
 
         string ids = Path.Combine(_folder, "ragged.json");
         File.WriteAllText(ids, "[[1,2,3],[1,2]]");

@@ -107,7 +107,7 @@ public class GemmTests
     [InlineData(true, false)]
     public unsafe void ChunkedPackingGivesTheSameBits(bool transA, bool transB)
     {
-        // Tiny chunk limits split K, the rows and the columns into several chunks each; every
+        // Tiny chunk limits split K and the rows into several chunks each; every
         // element must still come out bit-identical to the unchunked product.
         const int m = 50, n = 70, k = 600;
         var random = new Random(1234);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gpt.Sdk.Tokenization;
 using Gpt.Sdk.Generation;
 using Gpt.Sdk.Nn;
 
@@ -18,14 +19,15 @@ internal static class ChatCommand
         var model = new Option<DirectoryInfo>("--model") { Description = "Model folder (config.json, model.safetensors, tokenizer).", Required = true };
         var system = new Option<string>("--system") { Description = "A system message that frames the conversation." };
         var sampling = new SamplingArguments();
-        var command = new Command("chat", "Chat with a model in the terminal (/reset starts over, /exit quits).") { model, system };
+        var device = DeviceOption.Create();
+        var command = new Command("chat", "Chat with a model in the terminal (/reset starts over, /exit quits).") { model, system, device };
         sampling.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = sampling.Read(parse);
             string folder = parse.GetValue(model)!.FullName;
-            var tokenizer = ModelFolder.LoadTokenizer(folder);
-            using var gpt = GptModel.FromPretrained(folder);
+            var tokenizer = TokenizerFiles.Load(folder);
+            using var gpt = GptModel.FromPretrained(folder, DeviceOption.Open(parse, device));
             var generator = new Generator(gpt, tokenizer);
             string? systemText = parse.GetValue(system);
             var turns = NewConversation(systemText);

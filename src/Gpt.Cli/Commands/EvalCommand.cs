@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gpt.Sdk.Tokenization;
 using System.Text.Json;
 using Gpt.Sdk.Nn;
 using Gpt.Sdk.Tensors;
@@ -16,7 +17,8 @@ internal static class EvalCommand
         var text = new Option<FileInfo>("--text") { Description = "Text file, tokenized with the model's tokenizer and cut into context-length windows." };
         var ids = new Option<FileInfo>("--ids") { Description = "JSON array of equal-length token-id arrays, one per sequence." };
         var logitsOut = new Option<FileInfo>("--logits-out") { Description = "Write the logits as raw little-endian float32 [B, T, V]." };
-        var command = new Command("eval", "Print {\"loss\", \"perplexity\", \"tokens\"} of a model on text or token ids.") { model, text, ids, logitsOut };
+        var device = DeviceOption.Create();
+        var command = new Command("eval", "Print {\"loss\", \"perplexity\", \"tokens\"} of a model on text or token ids.") { model, text, ids, logitsOut, device };
         command.Validators.Add(result =>
         {
             if ((result.GetValue(text) is null) == (result.GetValue(ids) is null))
@@ -24,11 +26,12 @@ internal static class EvalCommand
         });
         command.SetAction((parse, cancellationToken) =>
         {
+            var target = DeviceOption.Open(parse, device);
             string folder = parse.GetValue(model)!.FullName;
-            using var gpt = GptModel.FromPretrained(folder);
+            using var gpt = GptModel.FromPretrained(folder, target);
             int[][] sequences = parse.GetValue(ids) is { } idsFile
                 ? ReadIds(idsFile.FullName)
-                : Windows(ModelFolder.LoadTokenizer(folder).Encode(File.ReadAllText(parse.GetValue(text)!.FullName)), gpt.Config.ContextLength);
+                : Windows(TokenizerFiles.Load(folder).Encode(File.ReadAllText(parse.GetValue(text)!.FullName)), gpt.Config.ContextLength);
             int seqLen = sequences[0].Length;
             using var logitsStream = parse.GetValue(logitsOut) is { } logitsFile ? File.Create(logitsFile.FullName) : null;
             using var tape = new Tape(gpt.Device);

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gpt.Sdk.Tokenization;
 using System.Text.Json;
 using Gpt.Sdk.Generation;
 using Gpt.Sdk.Nn;
@@ -25,10 +26,12 @@ internal static class GenerateCommand
         var suffix = new Option<string>("--insert-suffix") { Description = "Fill in the middle: generate what goes between --prompt and this text." };
         var json = new Option<bool>("--json") { Description = "Print the result (texts, finish reasons, tokens, usage) as JSON." };
         var sampling = new SamplingArguments();
-        var command = new Command("generate", "Generate text from a prompt.") { model, prompt, stream, logprobs, n, bestOf, suffix, json };
+        var device = DeviceOption.Create();
+        var command = new Command("generate", "Generate text from a prompt.") { model, prompt, stream, logprobs, n, bestOf, suffix, json, device };
         sampling.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var target = DeviceOption.Open(parse, device);
             string folder = parse.GetValue(model)!.FullName;
             var options = sampling.Read(parse) with { Logprobs = parse.GetValue(logprobs), N = parse.GetValue(n), BestOf = parse.GetValue(bestOf) };
             options.Validate();
@@ -37,8 +40,8 @@ internal static class GenerateCommand
                 throw new ArgumentException("--stream shows one completion as it is written; drop --n / --best-of, or --stream.");
             if (streaming && parse.GetValue(json)) throw new ArgumentException("--json prints the finished result; drop --stream or --json.");
 
-            var tokenizer = ModelFolder.LoadTokenizer(folder);
-            using var gpt = GptModel.FromPretrained(folder);
+            var tokenizer = TokenizerFiles.Load(folder);
+            using var gpt = GptModel.FromPretrained(folder, target);
             var generator = new Generator(gpt, tokenizer);
             string text = parse.GetValue(prompt)!;
             string? after = parse.GetValue(suffix);

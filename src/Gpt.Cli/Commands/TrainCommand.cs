@@ -29,14 +29,16 @@ internal static class TrainCommand
         var evalBatches = new Option<int>("--eval-batches") { Description = "Batches per validation run.", DefaultValueFactory = _ => 20 };
         var checkpointInterval = new Option<int>("--checkpoint-interval") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 250 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of initialisation, data order and dropout.", DefaultValueFactory = _ => 1337UL };
+        var device = DeviceOption.Create();
 
         var command = new Command("train", "Pretrain a character-level GPT on a text file.")
         {
             data, output, layers, heads, width, context, dropout, batch, steps, accumulation, learningRate, minLearningRate, warmup,
-            weightDecay, clip, evalInterval, evalBatches, checkpointInterval, seed,
+            weightDecay, clip, evalInterval, evalBatches, checkpointInterval, seed, device,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            var target = DeviceOption.Open(parse, device);
             string text = await File.ReadAllTextAsync(parse.GetValue(data)!.FullName, cancellationToken);
             string folder = parse.GetValue(output)!.FullName;
             string checkpointPath = Path.Combine(folder, Checkpoint.FileName);
@@ -60,7 +62,7 @@ internal static class TrainCommand
                 CheckpointInterval = parse.GetValue(checkpointInterval), CheckpointDirectory = folder, Seed = parse.GetValue(seed),
             };
 
-            using var model = new GptModel(config, seed: options.Seed);
+            using var model = new GptModel(config, target, seed: options.Seed);
             using var train = TokenDataset.FromTokens(tokens[..split]);
             using var validation = TokenDataset.FromTokens(tokens[split..]);
             using var trainer = new Trainer(model, train, validation, options);

@@ -6,7 +6,7 @@ namespace Gpt.Kernels.Devices;
 /// <summary>
 /// A device that runs the SDK's ops as generated kernels (OpenCL, CUDA). The back ends supply memory and
 /// <see cref="Launch"/>; the ops are written once here, as launches of the <c>[Kernel]</c> methods'
-/// generated code. An op whose kernel has not been converted yet throws <see cref="NotSupportedException"/>.
+/// generated code (see <c>Kernels/Gpu</c>: one file per kernel family, with each kernel's launch geometry).
 /// </summary>
 public abstract class KernelDevice : Device, IKernelRunner
 {
@@ -35,6 +35,7 @@ public abstract class KernelDevice : Device, IKernelRunner
     public sealed override void Dispose()
     {
         if (IsShared || IsDisposed) return;
+        _partials?.Dispose();
         IsDisposed = true;
         Release();
         GC.SuppressFinalize(this);
@@ -126,24 +127,114 @@ public abstract class KernelDevice : Device, IKernelRunner
                 $"'{outputName}' overlaps '{inputName}' shifted by {output.Offset - input.Offset} elements; pass the same memory (in place) or separate memory.", outputName);
     }
 
-    private NotSupportedException NotYet(string op) =>
-        new($"{op} is not yet available on {Kind} ({Name}): its [Kernel] version has not been converted yet. Use DeviceKind.Cpu for now.");
+    private static Dim3 Groups(int count, int groupSize) => (count + groupSize - 1) / groupSize;
+
+    /// <summary>Threads per group of the attention kernels (one thread per query or key).</summary>
+    private const int AttentionGroupSize = 64;
+
+    private static readonly Dim3 GemmGroupSize = new(GemmGpuKernels.Tile, GemmGpuKernels.Tile);
+
+    private static Dim3 BlockedGroups(int m, int n, int batch) =>
+        new((n + GemmGpuKernels.Block - 1) / GemmGpuKernels.Block, (m + GemmGpuKernels.Block - 1) / GemmGpuKernels.Block, batch);
+
+    // One group per row: the largest power of two (the tree reductions halve it) not above the row length,
+    // the kernel's scratch or the device's limit.
+    private int RowGroupSize(int cols, int kernelLimit)
+    {
+        int groupSize = 1;
+        while (groupSize * 2 <= Math.Min(cols, Math.Min(kernelLimit, MaxGroupSize))) groupSize *= 2;
+        return groupSize;
+    }
+
+    // KernelGuards.CrossEntropy without the target check: the targets are on the device (the kernels
+    // treat one outside [0, vocab) as ignored instead of reading out of bounds).
+    private static void CrossEntropyShapes(int logitsLength, int targetsLength, int logSumExpLength, int perRowLength,
+        string perRowName, int rows, int vocab)
+    {
+        KernelGuards.NonNegative(rows, nameof(rows));
+        KernelGuards.NonNegative(vocab, nameof(vocab));
+        KernelGuards.Length(logitsLength, (long)rows * vocab, "logits", "rows × vocab");
+        KernelGuards.Length(targetsLength, rows, "targets", "rows");
+        KernelGuards.Length(logSumExpLength, rows, "logSumExp", "rows");
+        KernelGuards.Length(perRowLength, rows, perRowName, "rows");
+    }
+
+    // Partial sums of fixed chunks, grown on demand and reused; guarded by its own lock.
+    private DeviceBuffer<float>? _partials;
+    private readonly Lock _partialsLock = new();
+
+    // Deterministic: each fixed-size chunk is summed by a fixed tree on the device, the chunk sums in order,
+    // in double, on the host. The host copy is rented, so steady-state calls do not allocate.
+    private double SumOf(Slice<float> x, bool squares)
+    {
+        if (x.IsEmpty) return 0;
+        int chunks = (x.Length + ReduceGpuKernels.ChunkSize - 1) / ReduceGpuKernels.ChunkSize;
+        lock (_partialsLock)
+        {
+            if (_partials is null || _partials.Length < chunks)
+            {
+                _partials?.Dispose();
+                _partials = Allocate<float>(Math.Max(chunks, 64));
+            }
+            Slice<float> partials = _partials.Slice(0, chunks);
+            ReduceGpuKernels.PartialSumsKernel.Launch(this, chunks, ReduceGpuKernels.GroupSize, x, partials, x.Length, squares ? 1 : 0);
+            float[] host = System.Buffers.ArrayPool<float>.Shared.Rent(chunks);
+            try
+            {
+                Download(partials, host.AsSpan(0, chunks));
+                double sum = 0;
+                for (int i = 0; i < chunks; i++) sum += host[i];
+                return sum;
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<float>.Shared.Return(host);
+            }
+        }
+    }
 
     /// <inheritdoc />
     public override void MatMul(Slice<float> a, Slice<float> b, Slice<float> c, int m, int n, int k, bool transA, bool transB, float alpha, float beta, Slice<float> bias)
-        => throw NotYet(nameof(MatMul));
+    {
+
+        GemmKernels.Validate(a.Length, b.Length, c.Length, bias.Length, 1, m, n, k);
+        GemmGpuKernels.BlockedKernel.Launch(this, BlockedGroups(m, n, 1), GemmGroupSize, a, b, c, bias,
+            m, n, k, transA ? 1 : 0, transB ? 1 : 0, alpha, beta);
+    }
 
     /// <inheritdoc />
     public override void BatchedMatMul(Slice<float> a, Slice<float> b, Slice<float> c, int batch, int m, int n, int k, bool transA, bool transB, float alpha, float beta)
-        => throw NotYet(nameof(BatchedMatMul));
+    {
+
+        GemmKernels.Validate(a.Length, b.Length, c.Length, 0, batch, m, n, k);
+        GemmGpuKernels.BlockedKernel.Launch(this, BlockedGroups(m, n, batch), GemmGroupSize, a, b, c, Slice<float>.Empty,
+            m, n, k, transA ? 1 : 0, transB ? 1 : 0, alpha, beta);
+    }
 
     /// <inheritdoc />
     public override void LayerNormForward(Slice<float> input, Slice<float> weight, Slice<float> bias, Slice<float> output, Slice<float> mean, Slice<float> rstd, int rows, int cols, float epsilon)
-        => throw NotYet(nameof(LayerNormForward));
+    {
+
+        KernelGuards.LayerNormForward(input.Length, weight.Length, bias.Length, output.Length, mean.Length, rstd.Length, rows, cols, epsilon);
+        SameOrDisjoint(input, output, rows * cols, nameof(input), nameof(output));
+        if (cols == 0) return;
+        LayerNormGpuKernels.ForwardKernel.Launch(this, rows, RowGroupSize(cols, LayerNormGpuKernels.MaxGroupSize),
+            input, weight, bias, output, mean, rstd, rows, cols, epsilon);
+    }
 
     /// <inheritdoc />
     public override void LayerNormBackward(Slice<float> dOutput, Slice<float> input, Slice<float> weight, Slice<float> mean, Slice<float> rstd, Slice<float> dInput, Slice<float> dWeight, Slice<float> dBias, int rows, int cols)
-        => throw NotYet(nameof(LayerNormBackward));
+    {
+
+        KernelGuards.LayerNormBackward(dOutput.Length, input.Length, weight.Length, mean.Length, rstd.Length,
+            dInput.Length, dWeight.Length, dBias.Length, rows, cols);
+        if (cols == 0) return;
+        LayerNormGpuKernels.BackwardInputKernel.Launch(this, rows, RowGroupSize(cols, LayerNormGpuKernels.MaxGroupSize),
+            dOutput, input, weight, mean, rstd, dInput, rows, cols);
+        if (dWeight.IsEmpty && dBias.IsEmpty) return;
+        LayerNormGpuKernels.BackwardParametersKernel.Launch(this, ElementwiseGroups(cols), ElementwiseGroupSize,
+            dOutput, input, mean, rstd, dWeight, dBias, rows, cols);
+    }
 
     /// <inheritdoc />
     public override void GeluForward(Slice<float> input, Slice<float> output, int count)
@@ -175,35 +266,100 @@ public abstract class KernelDevice : Device, IKernelRunner
 
     /// <inheritdoc />
     public override void SoftmaxBackward(Slice<float> output, Slice<float> dOutput, Slice<float> dInput, int rows, int cols)
-        => throw NotYet(nameof(SoftmaxBackward));
+    {
+
+        KernelGuards.Rows(output.Length, nameof(output), dOutput.Length, nameof(dOutput), rows, cols);
+        KernelGuards.Length(dInput.Length, (long)rows * cols, nameof(dInput), "rows × cols");
+        if (cols == 0) return;
+        SoftmaxGpuKernels.BackwardKernel.Launch(this, rows, RowGroupSize(cols, SoftmaxGpuKernels.MaxGroupSize),
+            output, dOutput, dInput, rows, cols);
+    }
 
     /// <inheritdoc />
     public override void AttentionForward(Slice<float> qkv, Slice<float> output, Slice<float> logSumExp, int batch, int seqLen, int heads, int headSize)
-        => throw NotYet(nameof(AttentionForward));
+    {
+
+        KernelGuards.Attention(qkv.Length, output.Length, logSumExp.Length, batch, seqLen, heads, headSize);
+        int queries = batch * heads * seqLen;
+        if (headSize <= AttentionGpuKernels.MaxHeadSize)
+            AttentionGpuKernels.ForwardTiledKernel.Launch(this, new Dim3(Groups(seqLen, AttentionGpuKernels.QueryTile).X, heads, batch),
+                AttentionGpuKernels.QueryTile, qkv, output, logSumExp, batch, seqLen, heads, headSize);
+        else
+            AttentionGpuKernels.ForwardKernel.Launch(this, Groups(queries, AttentionGroupSize), AttentionGroupSize,
+                qkv, output, logSumExp, batch, seqLen, heads, headSize);
+    }
 
     /// <inheritdoc />
     public override void AttentionBackward(Slice<float> dOutput, Slice<float> qkv, Slice<float> output, Slice<float> logSumExp, Slice<float> dQkv, int batch, int seqLen, int heads, int headSize)
-        => throw NotYet(nameof(AttentionBackward));
+    {
+
+        KernelGuards.Attention(qkv.Length, output.Length, logSumExp.Length, batch, seqLen, heads, headSize);
+        KernelGuards.Length(dOutput.Length, (long)batch * seqLen * heads * headSize, nameof(dOutput), "batch × seqLen × heads × headSize");
+        KernelGuards.Length(dQkv.Length, (long)batch * seqLen * 3 * heads * headSize, nameof(dQkv), "batch × seqLen × 3 × heads × headSize");
+        int queries = batch * heads * seqLen;
+        AttentionGpuKernels.BackwardQueryKernel.Launch(this, Groups(queries, AttentionGroupSize), AttentionGroupSize,
+            dOutput, qkv, output, logSumExp, dQkv, batch, seqLen, heads, headSize);
+        AttentionGpuKernels.BackwardKeyValueKernel.Launch(this, Groups(queries, AttentionGroupSize), AttentionGroupSize,
+            dOutput, qkv, output, logSumExp, dQkv, batch, seqLen, heads, headSize);
+    }
 
     /// <inheritdoc />
     public override void CrossEntropyForward(Slice<float> logits, Slice<int> targets, Slice<float> losses, Slice<float> logSumExp, int rows, int vocab)
-        => throw NotYet(nameof(CrossEntropyForward));
+    {
+
+        CrossEntropyShapes(logits.Length, targets.Length, logSumExp.Length, losses.Length, nameof(losses), rows, vocab);
+        if (vocab == 0) return;
+        CrossEntropyGpuKernels.ForwardKernel.Launch(this, rows, RowGroupSize(vocab, CrossEntropyGpuKernels.MaxGroupSize),
+            logits, targets, losses, logSumExp, rows, vocab);
+    }
 
     /// <inheritdoc />
     public override void CrossEntropyBackward(Slice<float> logits, Slice<float> logSumExp, Slice<int> targets, Slice<float> dLosses, Slice<float> dLogits, int rows, int vocab)
-        => throw NotYet(nameof(CrossEntropyBackward));
+    {
+
+        CrossEntropyShapes(logits.Length, targets.Length, logSumExp.Length, dLosses.Length, nameof(dLosses), rows, vocab);
+        KernelGuards.Length(dLogits.Length, (long)rows * vocab, nameof(dLogits), "rows × vocab");
+        SameOrDisjoint(logits, dLogits, rows * vocab, nameof(logits), nameof(dLogits));
+        CrossEntropyGpuKernels.BackwardKernel.Launch(this, ElementwiseGroups(rows * vocab), ElementwiseGroupSize,
+            logits, logSumExp, targets, dLosses, dLogits, rows, vocab);
+    }
 
     /// <inheritdoc />
     public override void EmbeddingForward(Slice<int> ids, Slice<float> table, Slice<float> output, int count, int dim, int tableRows)
-        => throw NotYet(nameof(EmbeddingForward));
+    {
+
+        KernelGuards.NonNegative(count, nameof(count));
+        KernelGuards.NonNegative(dim, nameof(dim));
+        KernelGuards.NonNegative(tableRows, nameof(tableRows));
+        KernelGuards.Length(ids.Length, count, nameof(ids), "count");
+        KernelGuards.Length(table.Length, (long)tableRows * dim, nameof(table), "tableRows × dim");
+        KernelGuards.Length(output.Length, (long)count * dim, nameof(output), "count × dim");
+        EmbeddingGpuKernels.ForwardKernel.Launch(this, ElementwiseGroups(count * dim), ElementwiseGroupSize,
+            ids, table, output, count, dim, tableRows);
+    }
 
     /// <inheritdoc />
     public override void EmbeddingBackward(Slice<int> ids, Slice<float> dOutput, Slice<float> dTable, int count, int dim)
-        => throw NotYet(nameof(EmbeddingBackward));
+    {
+
+        KernelGuards.NonNegative(count, nameof(count));
+        KernelGuards.NonNegative(dim, nameof(dim));
+        KernelGuards.Length(ids.Length, count, nameof(ids), "count");
+        KernelGuards.Length(dOutput.Length, (long)count * dim, nameof(dOutput), "count × dim");
+        if (dim == 0) return;
+        EmbeddingGpuKernels.BackwardKernel.Launch(this, ElementwiseGroups(dim), ElementwiseGroupSize,
+            ids, dOutput, dTable, count, dim, dTable.Length / dim);
+    }
 
     /// <inheritdoc />
     public override void AdamWStep(Slice<float> param, Slice<float> grad, Slice<float> m, Slice<float> v, int count, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step, float gradScale)
-        => throw NotYet(nameof(AdamWStep));
+    {
+
+        KernelGuards.AdamW(param.Length, grad.Length, m.Length, v.Length, count, learningRate, beta1, beta2, epsilon, weightDecay, step, gradScale);
+        AdamWKernels.BiasCorrections(beta1, beta2, step, out float correction1, out float correction2);
+        AdamWGpuKernels.StepKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, param, grad, m, v, count,
+            learningRate, beta1, beta2, epsilon, weightDecay, correction1, correction2, gradScale);
+    }
 
     /// <inheritdoc />
     public override void Add(Slice<float> a, Slice<float> b, Slice<float> output, int count)
@@ -249,27 +405,48 @@ public abstract class KernelDevice : Device, IKernelRunner
 
     /// <inheritdoc />
     public override void DropoutForward(Slice<float> input, Slice<float> output, int count, float p, ulong seed)
-        => throw NotYet(nameof(DropoutForward));
+    {
+
+        KernelGuards.Dropout(input.Length, nameof(input), output.Length, nameof(output), count, p);
+        SameOrDisjoint(input, output, count, nameof(input), nameof(output));
+        ElementwiseGpuKernels.DropoutForwardKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, input, output, count, p, seed, 1f / (1f - p));
+    }
 
     /// <inheritdoc />
     public override void DropoutBackward(Slice<float> dOutput, Slice<float> dInput, int count, float p, ulong seed)
-        => throw NotYet(nameof(DropoutBackward));
+    {
+
+        KernelGuards.Dropout(dOutput.Length, nameof(dOutput), dInput.Length, nameof(dInput), count, p);
+        ElementwiseGpuKernels.DropoutBackwardKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, dOutput, dInput, count, p, seed, 1f / (1f - p));
+    }
 
     /// <inheritdoc />
-    public override double Sum(Slice<float> x) => throw NotYet(nameof(Sum));
+    public override double Sum(Slice<float> x) => SumOf(x, squares: false);
 
     /// <inheritdoc />
-    public override double SumOfSquares(Slice<float> x) => throw NotYet(nameof(SumOfSquares));
+    public override double SumOfSquares(Slice<float> x) => SumOf(x, squares: true);
 
     /// <inheritdoc />
     public override void ColumnSum(Slice<float> input, Slice<float> output, int rows, int cols)
-        => throw NotYet(nameof(ColumnSum));
+    {
+
+        KernelGuards.ColumnSum(input.Length, output.Length, rows, cols);
+        ReduceGpuKernels.ColumnSumKernel.Launch(this, ElementwiseGroups(cols), ElementwiseGroupSize, input, output, rows, cols);
+    }
 
     /// <inheritdoc />
     public override void KvCacheAppend(Slice<float> qkv, Slice<float> keys, Slice<float> values, Slice<int> past, int batch, int newLen, int capacity, int heads, int headSize)
-        => throw NotYet(nameof(KvCacheAppend));
+    {
+        CachedAttentionKernels.CheckSizes(qkv.Length, keys.Length, values.Length, past.Length, qkv.Length / 3, batch, newLen, capacity, heads, headSize);
+        CachedAttentionGpuKernels.AppendKernel.Launch(this, ElementwiseGroups(batch * newLen * heads * headSize), ElementwiseGroupSize,
+            qkv, keys, values, past, batch, newLen, capacity, heads, headSize);
+    }
 
     /// <inheritdoc />
     public override void CachedAttentionForward(Slice<float> qkv, Slice<float> keys, Slice<float> values, Slice<int> past, Slice<float> output, int batch, int newLen, int capacity, int heads, int headSize)
-        => throw NotYet(nameof(CachedAttentionForward));
+    {
+        CachedAttentionKernels.CheckSizes(qkv.Length, keys.Length, values.Length, past.Length, output.Length, batch, newLen, capacity, heads, headSize);
+        CachedAttentionGpuKernels.ForwardKernel.Launch(this, Groups(batch * heads * newLen, AttentionGroupSize), AttentionGroupSize,
+            qkv, keys, values, past, output, batch, newLen, capacity, heads, headSize);
+    }
 }

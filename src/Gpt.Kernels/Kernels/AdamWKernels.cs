@@ -1,8 +1,10 @@
+using Gpt.Kernels.Gpu;
+
 namespace Gpt.Kernels;
 
 /// <summary>
 /// One AdamW step (Loshchilov and Hutter: decoupled weight decay, bias-corrected moments), the
-/// reference version.
+/// reference version: <see cref="Gpu.AdamWGpuKernels.Step"/>, one thread per parameter, run on the CPU.
 /// </summary>
 public static class AdamWKernels
 {
@@ -27,17 +29,9 @@ public static class AdamWKernels
         KernelGuards.AdamW(param.Length, grad.Length, m.Length, v.Length, count,
             learningRate, beta1, beta2, epsilon, weightDecay, step, gradScale);
         BiasCorrections(beta1, beta2, step, out float correction1, out float correction2);
-        for (int i = 0; i < count; i++)
-        {
-            float g = grad[i] * gradScale;
-            float mi = beta1 * m[i] + (1f - beta1) * g;
-            float vi = beta2 * v[i] + (1f - beta2) * g * g;
-            m[i] = mi;
-            v[i] = vi;
-            float mHat = mi / correction1;
-            float vHat = vi / correction2;
-            param[i] -= learningRate * (mHat / (MathF.Sqrt(vHat) + epsilon) + weightDecay * param[i]);
-        }
+        if (count == 0) return;
+        AdamWGpuKernels.StepKernel.LaunchCpu(ReferenceLaunch.Groups(count), ReferenceLaunch.GroupSize, param, ReferenceLaunch.Writable(grad), m, v, count,
+            learningRate, beta1, beta2, epsilon, weightDecay, correction1, correction2, gradScale);
     }
 
     /// <summary>1 - beta1^step and 1 - beta2^step, computed in double so late steps keep their precision.</summary>

@@ -93,6 +93,20 @@ public static class CachedAttentionKernels
     internal static void Check(int qkvLength, int keysLength, int valuesLength, ReadOnlySpan<int> past, int outputLength,
         int batch, int newLen, int capacity, int heads, int headSize)
     {
+        CheckSizes(qkvLength, keysLength, valuesLength, past.Length, outputLength, batch, newLen, capacity, heads, headSize);
+        for (int b = 0; b < batch; b++)
+        {
+            if (past[b] < 0 || (long)past[b] + newLen > capacity)
+                throw new ArgumentOutOfRangeException(nameof(past), past[b],
+                    $"row {b} holds {past[b]} positions; {newLen} more do not fit a cache of {capacity}. Give the cache more capacity or start a new one.");
+        }
+    }
+
+    /// <summary>The size checks every device makes; GPU devices stop here because the positions in
+    /// <c>past</c> live in device memory (their kernels skip positions past the capacity instead).</summary>
+    internal static void CheckSizes(int qkvLength, int keysLength, int valuesLength, int pastLength, int outputLength,
+        int batch, int newLen, int capacity, int heads, int headSize)
+    {
         KernelGuards.NonNegative(batch, nameof(batch));
         KernelGuards.NonNegative(newLen, nameof(newLen));
         KernelGuards.NonNegative(capacity, nameof(capacity));
@@ -103,12 +117,6 @@ public static class CachedAttentionKernels
         KernelGuards.Length(outputLength, (long)batch * newLen * channels, "output", "batch × newLen × heads × headSize");
         KernelGuards.Length(keysLength, (long)batch * capacity * channels, "keys", "batch × heads × capacity × headSize");
         KernelGuards.Length(valuesLength, (long)batch * capacity * channels, "values", "batch × heads × capacity × headSize");
-        KernelGuards.Length(past.Length, batch, "past", "batch");
-        for (int b = 0; b < batch; b++)
-        {
-            if (past[b] < 0 || (long)past[b] + newLen > capacity)
-                throw new ArgumentOutOfRangeException(nameof(past), past[b],
-                    $"row {b} holds {past[b]} positions; {newLen} more do not fit a cache of {capacity}. Give the cache more capacity or start a new one.");
-        }
+        KernelGuards.Length(pastLength, batch, "past", "batch");
     }
 }

@@ -1,7 +1,10 @@
+using Gpt.Kernels.Gpu;
+
 namespace Gpt.Kernels;
 
 /// <summary>
-/// Softmax cross-entropy fused into one pass per row, the reference version. A negative target marks
+/// Softmax cross-entropy fused into one pass per row, the reference version: the barrier-free <c>[Kernel]</c> bodies
+/// of <see cref="Gpu.CrossEntropyGpuKernels"/> (a thread per row forward, per logit backward) run on the CPU. A negative target marks
 /// a row to ignore (padding, prompt tokens): its loss and its gradient are zero.
 /// </summary>
 public static class CrossEntropyKernels
@@ -20,19 +23,9 @@ public static class CrossEntropyKernels
         Span<float> logSumExp, int rows, int vocab)
     {
         KernelGuards.CrossEntropy(logits.Length, targets, logSumExp.Length, losses.Length, nameof(losses), rows, vocab);
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<float> z = logits.Slice(r * vocab, vocab); // (vocab)
-            float max = float.NegativeInfinity;
-            for (int c = 0; c < vocab; c++) max = MathF.Max(max, z[c]);
-            // In double: a float running sum over GPT-2's 50257 classes drifts by ~1e-5 relative.
-            double sum = 0;
-            for (int c = 0; c < vocab; c++) sum += MathF.Exp(z[c] - max);
-            float lse = max + (float)Math.Log(sum);
-            logSumExp[r] = lse;
-            int target = targets[r];
-            losses[r] = target < 0 ? 0f : lse - z[target];
-        }
+        if (rows == 0 || vocab == 0) return;
+        CrossEntropyGpuKernels.ForwardRowsKernel.LaunchCpu(ReferenceLaunch.Groups(rows), ReferenceLaunch.GroupSize,
+            ReferenceLaunch.Writable(logits), ReferenceLaunch.Writable(targets), losses, logSumExp, rows, vocab);
     }
 
     /// <summary>dLogits[r] = (softmax(logits[r]) - onehot(targets[r])) * dLosses[r], OVERWRITING dLogits
@@ -52,17 +45,8 @@ public static class CrossEntropyKernels
         KernelGuards.CrossEntropy(logits.Length, targets, logSumExp.Length, dLosses.Length, nameof(dLosses), rows, vocab);
         KernelGuards.Length(dLogits.Length, (long)rows * vocab, nameof(dLogits), "rows × vocab");
         KernelGuards.SameOrDisjoint(logits, dLogits, rows * vocab, nameof(logits), nameof(dLogits));
-        for (int r = 0; r < rows; r++)
-        {
-            int target = targets[r];
-            float lse = logSumExp[r];
-            float dLoss = target < 0 ? 0f : dLosses[r];
-            for (int c = 0; c < vocab; c++)
-            {
-                int i = r * vocab + c;
-                float p = MathF.Exp(logits[i] - lse); // read before the (possibly aliased) write
-                dLogits[i] = target < 0 ? 0f : (p - (c == target ? 1f : 0f)) * dLoss;
-            }
-        }
+        if (rows == 0 || vocab == 0) return;
+        CrossEntropyGpuKernels.BackwardKernel.LaunchCpu(ReferenceLaunch.Groups(rows * vocab), ReferenceLaunch.GroupSize,
+            ReferenceLaunch.Writable(logits), ReferenceLaunch.Writable(logSumExp), ReferenceLaunch.Writable(targets), ReferenceLaunch.Writable(dLosses), dLogits, rows, vocab);
     }
 }

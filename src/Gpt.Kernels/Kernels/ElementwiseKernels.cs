@@ -1,9 +1,12 @@
 using Gpt.Kernels.Random;
 
+using Gpt.Kernels.Gpu;
+
 namespace Gpt.Kernels;
 
 /// <summary>
-/// Elementwise arithmetic, copies and dropout, the reference versions: one plain loop each.
+/// Elementwise arithmetic, copies and dropout, the reference versions: argument guards, then the one-thread-per-element
+/// <c>[Kernel]</c> bodies of <see cref="Gpu.ElementwiseGpuKernels"/> run on the CPU (the GPU devices launch the same code).
 /// </summary>
 public static class ElementwiseKernels
 {
@@ -18,7 +21,8 @@ public static class ElementwiseKernels
         KernelGuards.Length(output.Length, count, nameof(output), "count");
         KernelGuards.SameOrDisjoint(a, output, count, nameof(a), nameof(output));
         KernelGuards.SameOrDisjoint(b, output, count, nameof(b), nameof(output));
-        for (int i = 0; i < count; i++) output[i] = a[i] + b[i];
+        if (count == 0) return;
+        ElementwiseGpuKernels.AddKernel.LaunchCpu(ReferenceLaunch.Groups(count), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(a), ReferenceLaunch.Writable(b), output, count);
     }
 
     /// <summary>accumulator += x.</summary>
@@ -29,7 +33,8 @@ public static class ElementwiseKernels
     {
         KernelGuards.Count(count, accumulator.Length, nameof(accumulator), x.Length, nameof(x));
         KernelGuards.SameOrDisjoint(x, accumulator, count, nameof(x), nameof(accumulator));
-        for (int i = 0; i < count; i++) accumulator[i] += x[i];
+        if (count == 0) return;
+        ElementwiseGpuKernels.AddKernel.LaunchCpu(ReferenceLaunch.Groups(count), ReferenceLaunch.GroupSize, accumulator, ReferenceLaunch.Writable(x), accumulator, count);
     }
 
     /// <summary>output = alpha * x; output may be the same memory as x.</summary>
@@ -41,7 +46,8 @@ public static class ElementwiseKernels
     {
         KernelGuards.Count(count, x.Length, nameof(x), output.Length, nameof(output));
         KernelGuards.SameOrDisjoint(x, output, count, nameof(x), nameof(output));
-        for (int i = 0; i < count; i++) output[i] = alpha * x[i];
+        if (count == 0) return;
+        ElementwiseGpuKernels.ScaleKernel.LaunchCpu(ReferenceLaunch.Groups(count), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(x), alpha, output, count);
     }
 
     /// <summary>Sets the first <paramref name="count"/> elements to <paramref name="value"/>.</summary>
@@ -52,7 +58,8 @@ public static class ElementwiseKernels
     {
         KernelGuards.NonNegative(count, nameof(count));
         KernelGuards.Length(output.Length, count, nameof(output), "count");
-        for (int i = 0; i < count; i++) output[i] = value;
+        if (count == 0) return;
+        ElementwiseGpuKernels.FillKernel.LaunchCpu(ReferenceLaunch.Groups(count), ReferenceLaunch.GroupSize, output, value, count);
     }
 
     /// <summary>output = x (the same memory is allowed; a shifted overlap is refused).</summary>
@@ -63,7 +70,8 @@ public static class ElementwiseKernels
     {
         KernelGuards.Count(count, x.Length, nameof(x), output.Length, nameof(output));
         KernelGuards.SameOrDisjoint(x, output, count, nameof(x), nameof(output));
-        for (int i = 0; i < count; i++) output[i] = x[i];
+        if (count == 0) return;
+        ElementwiseGpuKernels.CopyKernel.LaunchCpu(ReferenceLaunch.Groups(count), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(x), output, count);
     }
 
     /// <summary>Inverted dropout: keeps element i iff <see cref="Keeps"/>(seed, i, p) and scales kept
@@ -77,8 +85,8 @@ public static class ElementwiseKernels
     {
         KernelGuards.Dropout(input.Length, nameof(input), output.Length, nameof(output), count, p);
         KernelGuards.SameOrDisjoint(input, output, count, nameof(input), nameof(output));
-        float scale = 1f / (1f - p);
-        for (int i = 0; i < count; i++) output[i] = Keeps(seed, i, p) ? input[i] * scale : 0f;
+        if (count == 0) return;
+        ElementwiseGpuKernels.DropoutForwardKernel.LaunchCpu(ReferenceLaunch.Groups(count), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(input), output, count, p, seed, 1f / (1f - p));
     }
 
     /// <summary>Back-propagates through <see cref="DropoutForward"/> with the same seed and p:
@@ -91,11 +99,8 @@ public static class ElementwiseKernels
     public static void DropoutBackward(ReadOnlySpan<float> dOutput, Span<float> dInput, int count, float p, ulong seed)
     {
         KernelGuards.Dropout(dOutput.Length, nameof(dOutput), dInput.Length, nameof(dInput), count, p);
-        float scale = 1f / (1f - p);
-        for (int i = 0; i < count; i++)
-        {
-            if (Keeps(seed, i, p)) dInput[i] += dOutput[i] * scale;
-        }
+        if (count == 0) return;
+        ElementwiseGpuKernels.DropoutBackwardKernel.LaunchCpu(ReferenceLaunch.Groups(count), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(dOutput), dInput, count, p, seed, 1f / (1f - p));
     }
 
     /// <summary>Whether dropout keeps element <paramref name="index"/>: its uniform draw is at least p.</summary>

@@ -1,7 +1,10 @@
+using Gpt.Kernels.Gpu;
+
 namespace Gpt.Kernels;
 
 /// <summary>
-/// Table lookup (token and position embeddings), the reference version.
+/// Table lookup (token and position embeddings), the reference version: the <c>[Kernel]</c> bodies of
+/// <see cref="Gpu.EmbeddingGpuKernels"/> run on the CPU (backward: a thread per column, ids in order).
 /// </summary>
 public static class EmbeddingKernels
 {
@@ -17,8 +20,9 @@ public static class EmbeddingKernels
         int count, int dim, int tableRows)
     {
         KernelGuards.EmbeddingForward(ids, table.Length, output.Length, count, dim, tableRows);
-        for (int i = 0; i < count; i++)
-            table.Slice(ids[i] * dim, dim).CopyTo(output.Slice(i * dim, dim));
+        if (count == 0 || dim == 0) return;
+        EmbeddingGpuKernels.ForwardKernel.LaunchCpu(ReferenceLaunch.Groups(count * dim), ReferenceLaunch.GroupSize,
+            ReferenceLaunch.Writable(ids), ReferenceLaunch.Writable(table), output, count, dim, tableRows);
     }
 
     /// <summary>dTable[ids[i]] += dOutput[i] for every i, in order, so repeated ids sum deterministically.</summary>
@@ -32,11 +36,8 @@ public static class EmbeddingKernels
     public static void Backward(ReadOnlySpan<int> ids, ReadOnlySpan<float> dOutput, Span<float> dTable, int count, int dim)
     {
         KernelGuards.EmbeddingBackward(ids, dOutput.Length, dTable.Length, count, dim);
-        for (int i = 0; i < count; i++)
-        {
-            ReadOnlySpan<float> dy = dOutput.Slice(i * dim, dim); // (dim)
-            Span<float> dRow = dTable.Slice(ids[i] * dim, dim);   // (dim)
-            for (int d = 0; d < dim; d++) dRow[d] += dy[d];
-        }
+        if (count == 0 || dim == 0) return;
+        EmbeddingGpuKernels.BackwardKernel.LaunchCpu(ReferenceLaunch.Groups(dim), ReferenceLaunch.GroupSize,
+            ReferenceLaunch.Writable(ids), ReferenceLaunch.Writable(dOutput), dTable, count, dim, dTable.Length / dim);
     }
 }

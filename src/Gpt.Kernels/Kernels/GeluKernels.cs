@@ -1,8 +1,10 @@
+using Gpt.Kernels.Gpu;
+
 namespace Gpt.Kernels;
 
 /// <summary>
 /// GELU with GPT-2's tanh approximation, gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
-/// the reference version: one plain loop over the elements.
+/// the reference version: <see cref="Gpu.ElementwiseGpuKernels"/>' one-thread-per-element <c>[Kernel]</c> bodies run on the CPU.
 /// </summary>
 public static class GeluKernels
 {
@@ -20,12 +22,8 @@ public static class GeluKernels
     {
         KernelGuards.Count(count, input.Length, nameof(input), output.Length, nameof(output));
         KernelGuards.SameOrDisjoint(input, output, count, nameof(input), nameof(output));
-        for (int i = 0; i < count; i++)
-        {
-            float x = input[i];
-            float t = MathF.Tanh(Sqrt2OverPi * (x + Cubic * x * x * x));
-            output[i] = 0.5f * x * (1f + t);
-        }
+        if (count == 0) return;
+        ElementwiseGpuKernels.GeluForwardKernel.LaunchCpu(ReferenceLaunch.Groups(count), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(input), output, count);
     }
 
     /// <summary>Back-propagates through <see cref="Forward"/>: dInput += gelu'(input) * dOutput.</summary>
@@ -37,14 +35,7 @@ public static class GeluKernels
     {
         KernelGuards.Count(count, input.Length, nameof(input), dOutput.Length, nameof(dOutput));
         KernelGuards.Length(dInput.Length, count, nameof(dInput), "count");
-        for (int i = 0; i < count; i++)
-        {
-            float x = input[i];
-            float t = MathF.Tanh(Sqrt2OverPi * (x + Cubic * x * x * x));
-            // d/dx [0.5 x (1 + t)] = 0.5 (1 + t) + 0.5 x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2);
-            // 1 - t^2 stands in for sech^2, which would overflow cosh for large |x|.
-            float slope = 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * Sqrt2OverPi * (1f + 3f * Cubic * x * x);
-            dInput[i] += slope * dOutput[i];
-        }
+        if (count == 0) return;
+        ElementwiseGpuKernels.GeluBackwardKernel.LaunchCpu(ReferenceLaunch.Groups(count), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(input), ReferenceLaunch.Writable(dOutput), dInput, count);
     }
 }

@@ -1,7 +1,11 @@
+using Gpt.Kernels.Compute;
+using Gpt.Kernels.Gpu;
+
 namespace Gpt.Kernels;
 
 /// <summary>
-/// The reference matrix multiply: one output element per (i, j), a plain float sum in k order.
+/// The reference matrix multiply: one output element per (i, j), a plain float sum in k order
+/// (<see cref="Gpu.GemmGpuKernels.Naive"/> run on the CPU).
 /// Every fast path (CPU SIMD, GPU) is tested against it; it is written for clarity, not speed.
 /// </summary>
 /// <remarks>
@@ -27,13 +31,7 @@ public static class GemmKernels
         float alpha = 1f, float beta = 0f, ReadOnlySpan<float> bias = default)
     {
         Validate(a.Length, b.Length, c.Length, bias.Length, 1, m, n, k);
-        for (int i = 0; i < m; i++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                c[i * n + j] = Element(a, b, c, i, j, m, n, k, transA, transB, alpha, beta, bias);
-            }
-        }
+        Launch(a, b, c, bias, 1, m, n, k, transA, transB, alpha, beta);
     }
 
     /// <summary><paramref name="batch"/> independent products: A_i = a[i*m*k ..], B_i = b[i*k*n ..],
@@ -54,30 +52,17 @@ public static class GemmKernels
         float alpha = 1f, float beta = 0f)
     {
         Validate(a.Length, b.Length, c.Length, 0, batch, m, n, k);
-        int sa = m * k, sb = k * n, sc = m * n;
-        for (int p = 0; p < batch; p++)
-        {
-            MatMul(a.Slice(p * sa, sa), b.Slice(p * sb, sb), c.Slice(p * sc, sc),
-                m, n, k, transA, transB, alpha, beta);
-        }
+        Launch(a, b, c, default, batch, m, n, k, transA, transB, alpha, beta);
     }
 
-    // One output element: the sum over k in order, then scaled, blended with the old C and biased.
-    private static float Element(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> c,
-        int i, int j, int m, int n, int k, bool transA, bool transB, float alpha, float beta,
-        ReadOnlySpan<float> bias)
+    // One thread per element of C (GemmGpuKernels.Naive: k added in order, then scaled, blended with the old C
+    // and biased), rows of C across groups, products across the grid's Z.
+    private static void Launch(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, ReadOnlySpan<float> bias,
+        int batch, int m, int n, int k, bool transA, bool transB, float alpha, float beta)
     {
-        float sum = 0f;
-        for (int p = 0; p < k; p++)
-        {
-            float aip = transA ? a[p * m + i] : a[i * k + p];
-            float bpj = transB ? b[j * k + p] : b[p * n + j];
-            sum += aip * bpj;
-        }
-        float result = alpha * sum;
-        if (beta != 0f) result += beta * c[i * n + j];
-        if (!bias.IsEmpty) result += bias[j];
-        return result;
+        if (batch == 0 || m == 0 || n == 0) return;
+        GemmGpuKernels.NaiveKernel.LaunchCpu(new Dim3(1, m, batch), new Dim3(n), ReferenceLaunch.Writable(a), ReferenceLaunch.Writable(b),
+            c, ReferenceLaunch.Writable(bias), m, n, k, transA ? 1 : 0, transB ? 1 : 0, alpha, beta);
     }
 
     /// <summary>Checks sizes and span lengths for a (batched) product; shared by every implementation

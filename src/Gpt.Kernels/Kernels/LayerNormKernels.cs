@@ -1,7 +1,10 @@
+using Gpt.Kernels.Gpu;
+
 namespace Gpt.Kernels;
 
 /// <summary>
-/// Layer normalisation over the last dimension, the reference version: one plain loop per row.
+/// Layer normalisation over the last dimension, the reference version: <see cref="Gpu.LayerNormGpuKernels"/>'
+/// one-thread-per-row (and, for the parameter gradients, per-column) <c>[Kernel]</c> bodies run on the CPU.
 /// The CPU fast path (<c>CpuLayerNorm</c>) is tested against it.
 /// </summary>
 public static class LayerNormKernels
@@ -22,27 +25,9 @@ public static class LayerNormKernels
     {
         KernelGuards.LayerNormForward(input.Length, weight.Length, bias.Length, output.Length,
             mean.Length, rstd.Length, rows, cols, epsilon);
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<float> x = input.Slice(r * cols, cols); // (cols)
-            Span<float> y = output.Slice(r * cols, cols);        // (cols)
-
-            float sum = 0f;
-            for (int c = 0; c < cols; c++) sum += x[c];
-            float m = sum / cols;
-
-            float squares = 0f;
-            for (int c = 0; c < cols; c++)
-            {
-                float d = x[c] - m;
-                squares += d * d;
-            }
-            float s = 1f / MathF.Sqrt(squares / cols + epsilon);
-
-            for (int c = 0; c < cols; c++) y[c] = (x[c] - m) * s * weight[c] + bias[c];
-            mean[r] = m;
-            rstd[r] = s;
-        }
+        if (rows == 0 || cols == 0) return;
+        LayerNormGpuKernels.ForwardRowsKernel.LaunchCpu(ReferenceLaunch.Groups(rows), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(input), ReferenceLaunch.Writable(weight),
+            ReferenceLaunch.Writable(bias), output, mean, rstd, rows, cols, epsilon);
     }
 
     /// <summary>Back-propagates through <see cref="Forward"/>, accumulating (+=) into every gradient.</summary>
@@ -62,33 +47,13 @@ public static class LayerNormKernels
     {
         KernelGuards.LayerNormBackward(dOutput.Length, input.Length, weight.Length, mean.Length, rstd.Length,
             dInput.Length, dWeight.Length, dBias.Length, rows, cols);
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<float> dy = dOutput.Slice(r * cols, cols); // (cols)
-            ReadOnlySpan<float> x = input.Slice(r * cols, cols);    // (cols)
-            Span<float> dx = dInput.Slice(r * cols, cols);          // (cols)
-            float m = mean[r], s = rstd[r];
-
-            // With n = normalised x and g = dy * weight:
-            // dx = rstd * (g - mean(g) - n * mean(g * n)).
-            float gSum = 0f, gnSum = 0f;
-            for (int c = 0; c < cols; c++)
-            {
-                float n = (x[c] - m) * s;
-                float g = dy[c] * weight[c];
-                gSum += g;
-                gnSum += g * n;
-            }
-            float gMean = gSum / cols, gnMean = gnSum / cols;
-
-            for (int c = 0; c < cols; c++)
-            {
-                float n = (x[c] - m) * s;
-                float g = dy[c] * weight[c];
-                dx[c] += (g - gMean - n * gnMean) * s;
-                if (!dWeight.IsEmpty) dWeight[c] += n * dy[c];
-                if (!dBias.IsEmpty) dBias[c] += dy[c];
-            }
-        }
+        if (rows == 0 || cols == 0) return;
+        // With n = normalised x and g = dy * weight: dx = rstd * (g - mean(g) - n * mean(g * n)), a thread per row;
+        // dWeight += sum of n * dy and dBias += sum of dy, a thread per column (rows in order).
+        LayerNormGpuKernels.BackwardInputRowsKernel.LaunchCpu(ReferenceLaunch.Groups(rows), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(dOutput), ReferenceLaunch.Writable(input),
+            ReferenceLaunch.Writable(weight), ReferenceLaunch.Writable(mean), ReferenceLaunch.Writable(rstd), dInput, rows, cols);
+        if (dWeight.IsEmpty && dBias.IsEmpty) return;
+        LayerNormGpuKernels.BackwardParametersKernel.LaunchCpu(ReferenceLaunch.Groups(cols), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(dOutput), ReferenceLaunch.Writable(input),
+            ReferenceLaunch.Writable(mean), ReferenceLaunch.Writable(rstd), dWeight, dBias, rows, cols);
     }
 }

@@ -1,7 +1,10 @@
+using Gpt.Kernels.Gpu;
+
 namespace Gpt.Kernels;
 
 /// <summary>
-/// Reductions, the reference versions: plain loops in index order.
+/// Reductions, the reference versions: plain loops in index order (sums in double, which kernels lack); the column sum
+/// is <see cref="Gpu.ReduceGpuKernels.ColumnSum"/> run on the CPU.
 /// </summary>
 public static class ReduceKernels
 {
@@ -33,12 +36,8 @@ public static class ReduceKernels
     public static void ColumnSum(ReadOnlySpan<float> input, Span<float> output, int rows, int cols)
     {
         KernelGuards.ColumnSum(input.Length, output.Length, rows, cols);
-        for (int c = 0; c < cols; c++)
-        {
-            float sum = 0f;
-            for (int r = 0; r < rows; r++) sum += input[r * cols + c];
-            output[c] += sum;
-        }
+        if (cols == 0) return;
+        ReduceGpuKernels.ColumnSumKernel.LaunchCpu(ReferenceLaunch.Groups(cols), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(input), output, rows, cols);
     }
 
     /// <summary>The largest element; NaN if any element is NaN (as <see cref="MathF.Max(float, float)"/>).</summary>

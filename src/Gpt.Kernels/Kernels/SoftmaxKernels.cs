@@ -1,8 +1,10 @@
+using Gpt.Kernels.Gpu;
+
 namespace Gpt.Kernels;
 
 /// <summary>
 /// Row-wise softmax, the reference version: numerically stable (each row's maximum is subtracted
-/// before exponentiating), one plain loop per row.
+/// before exponentiating): <see cref="Gpu.SoftmaxGpuKernels"/>' one-thread-per-row <c>[Kernel]</c> bodies run on the CPU.
 /// </summary>
 public static class SoftmaxKernels
 {
@@ -15,22 +17,8 @@ public static class SoftmaxKernels
     {
         KernelGuards.Rows(input.Length, nameof(input), output.Length, nameof(output), rows, cols);
         KernelGuards.SameOrDisjoint(input, output, rows * cols, nameof(input), nameof(output));
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<float> x = input.Slice(r * cols, cols); // (cols)
-            Span<float> y = output.Slice(r * cols, cols);        // (cols)
-            float max = float.NegativeInfinity;
-            for (int c = 0; c < cols; c++) max = MathF.Max(max, x[c]);
-            float sum = 0f;
-            for (int c = 0; c < cols; c++)
-            {
-                float e = MathF.Exp(x[c] - max);
-                y[c] = e;
-                sum += e;
-            }
-            float inverse = 1f / sum;
-            for (int c = 0; c < cols; c++) y[c] *= inverse;
-        }
+        if (rows == 0 || cols == 0) return;
+        SoftmaxGpuKernels.ForwardRowsKernel.LaunchCpu(ReferenceLaunch.Groups(rows), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(input), output, rows, cols);
     }
 
     /// <summary>Back-propagates through <see cref="Forward"/>: dInput += y * (dy - sum(dy * y)) per row.</summary>
@@ -43,14 +31,7 @@ public static class SoftmaxKernels
     {
         KernelGuards.Rows(output.Length, nameof(output), dOutput.Length, nameof(dOutput), rows, cols);
         KernelGuards.Length(dInput.Length, (long)rows * cols, nameof(dInput), "rows × cols");
-        for (int r = 0; r < rows; r++)
-        {
-            ReadOnlySpan<float> y = output.Slice(r * cols, cols);   // (cols)
-            ReadOnlySpan<float> dy = dOutput.Slice(r * cols, cols); // (cols)
-            Span<float> dx = dInput.Slice(r * cols, cols);          // (cols)
-            float dot = 0f;
-            for (int c = 0; c < cols; c++) dot += dy[c] * y[c];
-            for (int c = 0; c < cols; c++) dx[c] += y[c] * (dy[c] - dot);
-        }
+        if (rows == 0 || cols == 0) return;
+        SoftmaxGpuKernels.BackwardRowsKernel.LaunchCpu(ReferenceLaunch.Groups(rows), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(output), ReferenceLaunch.Writable(dOutput), dInput, rows, cols);
     }
 }

@@ -6,8 +6,8 @@ namespace Gpt.Benchmarks.Gemm;
 
 /// <summary>
 /// <c>dotnet run -c Release --project tests/Gpt.Benchmarks -- gemm-vs-openblas [--repeat N]</c>:
-/// times CpuGemm and OpenBLAS cblas_sgemm on the same inputs and thread count, alternating them so
-/// both see the same machine load, and prints one JSON line per shape with the best GFLOP/s of each.
+/// times CpuGemm and OpenBLAS cblas_sgemm on the same inputs and thread count, in alternating blocks
+/// so both see the same machine load, and prints one JSON line per shape with the best GFLOP/s of each.
 /// </summary>
 internal static unsafe class GemmVsOpenBlas
 {
@@ -87,10 +87,11 @@ internal static unsafe class GemmVsOpenBlas
             $"{{\"m\":{s.M},\"k\":{s.K},\"n\":{s.N},\"transA\":{Bool(s.TransA)},\"transB\":{Bool(s.TransB)},\"use\":\"{s.Use}\",\"ours_gflops\":{oursGflops:F1},\"openblas_gflops\":{theirsGflops:F1},\"ratio\":{oursGflops / theirsGflops:F3},\"max_abs_diff\":{MaxAbsDifference(ours, theirs):G3}}}");
     }
 
-    // One warm-up run, then the best of `repeat` timed runs.
+    // A warm-up (at least two runs and 200 ms, so tiered JIT has finished), then the best of `repeat` timed runs.
     private static double Best(int repeat, Action run)
     {
-        run();
+        long warmUp = Stopwatch.GetTimestamp();
+        for (int i = 0; i < 2 || Stopwatch.GetElapsedTime(warmUp).TotalMilliseconds < 200; i++) run();
         double best = double.MaxValue;
         for (int i = 0; i < repeat; i++)
         {

@@ -166,14 +166,6 @@ internal static class KernelRunnerChecks
         Assert.Throws<ObjectDisposedException>(() => device.Launch(TestKernels.Axpy, 1, 8, good));
     }
 
-    public static void OpsWithoutKernelsSayNotYetAvailable(KernelDevice device)
-    {
-        using DeviceBuffer<float> buffer = device.Allocate<float>(4);
-        var error = Assert.Throws<NotSupportedException>(() =>
-            device.MatMul(buffer.Slice(0, 1), buffer.Slice(1, 1), buffer.Slice(2, 1), 1, 1, 1, false, false, 1f, 0f, Slice<float>.Empty));
-        Assert.Contains($"not yet available on {device.Kind}", error.Message);
-    }
-
     /// <summary>First device compiles and writes the entry; a second device on the same folder (a new
     /// process, as far as the cache can tell) loads it, compiles nothing and runs it correctly; a corrupt
     /// entry is recompiled and replaced.</summary>

@@ -104,13 +104,6 @@ public sealed class OpenCLDeviceTests
     }
 
     [OpenCLFact]
-    public void OpsWithoutKernelsSayNotYetAvailable()
-    {
-        using OpenCLDevice device = Open();
-        KernelRunnerChecks.OpsWithoutKernelsSayNotYetAvailable(device);
-    }
-
-    [OpenCLFact]
     public void DiskCacheIsHitBySecondDevice() =>
         KernelRunnerChecks.DiskCacheIsHitBySecondDevice(cache => OpenCLDevice.Open(cache: cache), "clbin");
 

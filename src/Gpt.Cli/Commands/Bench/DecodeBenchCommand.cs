@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gpt.Kernels.Devices;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -27,10 +28,11 @@ internal static unsafe class DecodeBenchCommand
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length per row.", DefaultValueFactory = _ => 128 };
         var newTokens = new Option<int>("--new-tokens") { Description = "Tokens generated per row.", DefaultValueFactory = _ => 128 };
         var repeat = new Option<int>("--repeat") { Description = "Timed runs; the best is reported.", DefaultValueFactory = _ => 3 };
+        var device = DeviceOption.Create();
         var command = new Command("decode",
             "Time KV-cached prefill and decoding of GPT-2 124M against the measured memory bandwidth; prints {\"decode\":{...}} JSON.")
         {
-            batch, promptTokens, newTokens, repeat,
+            batch, promptTokens, newTokens, repeat, device,
         };
         command.SetAction(parse =>
         {
@@ -40,15 +42,16 @@ internal static unsafe class DecodeBenchCommand
             if (prompt < 1 || generated < 1 || prompt + generated > config.ContextLength)
                 throw new ArgumentException($"--prompt-tokens ({prompt}) and --new-tokens ({generated}) must be positive and fit the context of {config.ContextLength}.");
             if (runs < 1) throw new ArgumentException($"--repeat must be at least 1, got {runs}.");
-            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["decode"] = Run(config, b, prompt, generated, runs) }));
+            var target = DeviceOption.Open(parse, device);
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["decode"] = Run(config, target, b, prompt, generated, runs) }));
             return 0;
         });
         return command;
     }
 
-    private static Dictionary<string, object> Run(GptConfig config, int batch, int prompt, int generated, int runs)
+    private static Dictionary<string, object> Run(GptConfig config, Device device, int batch, int prompt, int generated, int runs)
     {
-        using var model = new GptModel(config, seed: 1);
+        using var model = new GptModel(config, device, seed: 1);
         var random = new Random(1);
         int[] prompts = new int[batch * prompt];
         for (int i = 0; i < prompts.Length; i++) prompts[i] = random.Next(config.VocabularySize);

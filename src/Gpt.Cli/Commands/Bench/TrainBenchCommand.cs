@@ -20,9 +20,11 @@ internal static class TrainBenchCommand
         config.AcceptOnlyFromAmong("gpt2", "baby");
         var steps = new Option<int>("--steps") { Description = "Timed steps (after warm-up).", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps.", DefaultValueFactory = _ => 3 };
-        var command = new Command("train", "Time training steps; prints {\"train\":{...}} JSON.") { config, steps, warmup };
+        var device = DeviceOption.Create();
+        var command = new Command("train", "Time training steps; prints {\"train\":{...}} JSON.") { config, steps, warmup, device };
         command.SetAction(parse =>
         {
+            var target = DeviceOption.Open(parse, device);
             bool baby = parse.GetValue(config) == "baby";
             var modelConfig = baby
                 ? new GptConfig { VocabularySize = 65, ContextLength = 64, EmbeddingSize = 128, LayerCount = 4, HeadCount = 4 }
@@ -33,7 +35,7 @@ internal static class TrainBenchCommand
             var random = new Random(1);
             var tokens = new int[1 << 20];
             for (int i = 0; i < tokens.Length; i++) tokens[i] = random.Next(modelConfig.VocabularySize);
-            using var model = new GptModel(modelConfig, seed: 1);
+            using var model = new GptModel(modelConfig, target, seed: 1);
             using var data = TokenDataset.FromTokens(tokens);
             using var trainer = new Trainer(model, data, null, options);
             for (int i = 0; i < parse.GetValue(warmup); i++) trainer.TrainStep();
@@ -45,6 +47,7 @@ internal static class TrainBenchCommand
             {
                 long start = Stopwatch.GetTimestamp();
                 trainer.TrainStep();
+                target.Synchronize(); // a GPU's queue may still be running the step
                 times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             }
 
@@ -54,6 +57,7 @@ internal static class TrainBenchCommand
             var result = new Dictionary<string, object>
             {
                 ["config"] = baby ? "baby" : "gpt2",
+                ["device"] = target.Name,
                 ["batch"] = options.BatchSize,
                 ["seq_len"] = options.SequenceLength,
                 ["threads"] = CpuParallel.ThreadCount,

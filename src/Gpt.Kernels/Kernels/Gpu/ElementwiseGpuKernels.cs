@@ -1,4 +1,5 @@
 using Gpt.Kernels.Compute;
+using Gpt.Kernels.Random;
 
 namespace Gpt.Kernels.Gpu;
 
@@ -84,6 +85,41 @@ internal static partial class ElementwiseGpuKernels
         float slope = 0.5f * (1f + t) + 0.5f * x * (1f - t * t) * GeluKernels.Sqrt2OverPi * (1f + 3f * GeluKernels.Cubic * x * x);
         dInput[i] += slope * dOutput[i];
     }
+
+    /// <summary>Inverted dropout: output = input / (1 − p) where the (seed, index) hash keeps the element, else 0;
+    /// the mask is <see cref="ElementwiseKernels.Keeps"/>'s, bit for bit. output may be input.</summary>
+    /// <param name="input">(count) values.</param>
+    /// <param name="output">(count) results.</param>
+    /// <param name="count">Number of elements.</param>
+    /// <param name="p">Drop probability in [0, 1].</param>
+    /// <param name="seed">The mask's seed.</param>
+    /// <param name="scale">1 / (1 − p), from the host: OpenCL's float division need not round as C#'s does.</param>
+    [Kernel]
+    internal static void DropoutForward(ArrayView<float> input, ArrayView<float> output, int count, float p, ulong seed, float scale)
+    {
+        int i = Grid.GlobalIndex.X;
+        if (i >= count) return;
+        output[i] = Keeps(seed, i, p) ? input[i] * scale : 0f;
+    }
+
+    /// <summary>dInput += dOutput / (1 − p) where the same mask keeps the element.</summary>
+    /// <param name="dOutput">(count) gradient with respect to the output.</param>
+    /// <param name="dInput">(count) accumulates the gradient with respect to the input.</param>
+    /// <param name="count">Number of elements.</param>
+    /// <param name="p">Drop probability in [0, 1].</param>
+    /// <param name="seed">The mask's seed.</param>
+    /// <param name="scale">1 / (1 − p), from the host.</param>
+    [Kernel]
+    internal static void DropoutBackward(ArrayView<float> dOutput, ArrayView<float> dInput, int count, float p, ulong seed, float scale)
+    {
+        int i = Grid.GlobalIndex.X;
+        if (i >= count) return;
+        if (Keeps(seed, i, p)) dInput[i] += dOutput[i] * scale;
+    }
+
+    /// <summary>The dropout mask: the top 24 bits of CounterRng.Hash(seed, index) as a unit float, kept when ≥ p.</summary>
+    private static bool Keeps(ulong seed, int index, float p) =>
+        (CounterRng.Hash(seed, (ulong)index) >> 40) * (1.0f / (1 << 24)) >= p;
 
     /// <summary>tanh(sqrt(2/pi) (x + 0.044715 x³)), shared by forward and backward.</summary>
     private static float GeluTanh(float x) =>

@@ -36,6 +36,7 @@ internal static unsafe class GemmMicroKernel
     /// <param name="alpha">Scale of the product.</param>
     /// <param name="beta">Scale of the old C; 0: C is not read.</param>
     /// <param name="bias">Bias at the tile's first column, or null.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile(int rows, float* pa, float* pb, int kc, float* c, int ldc, float alpha, float beta, float* bias)
     {
         if (Use512) Dispatch<GemmSimd512, Vector512<float>>(rows, pa, pb, kc, c, ldc, alpha, beta, bias);
@@ -43,6 +44,7 @@ internal static unsafe class GemmMicroKernel
         else Dispatch<GemmSimd128, Vector128<float>>(rows, pa, pb, kc, c, ldc, alpha, beta, bias);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dispatch<TOps, TV>(int rows, float* pa, float* pb, int kc, float* c, int ldc, float alpha, float beta, float* bias)
         where TOps : struct, IGemmSimd<TV> where TV : struct
     {

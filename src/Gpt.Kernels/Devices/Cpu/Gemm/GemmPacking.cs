@@ -63,17 +63,26 @@ internal static unsafe class GemmPacking
     }
 
     // dst[kk * width + c] = src[kk * stride + c] for c < count: the operand already runs across the panel.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyRows(float* src, int stride, int count, int kc, int width, float* dst)
     {
-        nuint bytes = (nuint)(count * sizeof(float));
         for (int kk = 0; kk < kc; kk++, src += stride, dst += width)
         {
-            Unsafe.CopyBlockUnaligned(dst, src, (uint)bytes);
+            // A few floats per line: plain vector moves beat a memmove call.
+            int c = 0;
+            for (; c + 8 <= count; c += 8) Vector256.Store(Vector256.Load(src + c), dst + c);
+            if (c + 4 <= count)
+            {
+                Vector128.Store(Vector128.Load(src + c), dst + c);
+                c += 4;
+            }
+            for (; c < count; c++) dst[c] = src[c];
         }
     }
 
     // dst[kk * width + c] = src[c * stride + kk] for c < count: the operand runs along k, so each
     // group of 8 lines is transposed 8 values at a time.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose(float* src, int stride, int count, int kc, int width, float* dst)
     {
         int kk = 0;

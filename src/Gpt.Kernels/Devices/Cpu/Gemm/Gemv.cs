@@ -49,6 +49,7 @@ internal static unsafe class Gemv
     }
 
     // B is [k, n]: y[j] accumulates x[kk] * B[kk, j] in k order, a block of columns in registers.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Columns(void* state, int item)
     {
         ref Job job = ref CpuParallel.State<Job>(state);
@@ -92,6 +93,7 @@ internal static unsafe class Gemv
     }
 
     // B is [n, k]: y[j] is the dot product of x with row j of B, four rows sharing each load of x.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dots(void* state, int item)
     {
         ref Job job = ref CpuParallel.State<Job>(state);

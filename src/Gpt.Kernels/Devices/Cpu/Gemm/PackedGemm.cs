@@ -1,33 +1,38 @@
+using System.Runtime.CompilerServices;
+
 namespace Gpt.Kernels.Devices.Cpu.Gemm;
 
 /// <summary>
-/// The cache-blocked matrix multiply (Goto/BLIS structure): op(A) and op(B) are packed into
-/// micro-kernel panels, then tiles of C are computed in parallel, each over the chunk's K in
-/// KC-sized blocks.
+/// The cache-blocked matrix multiply (Goto/BLIS structure): op(A) is packed into row panels shared
+/// by all threads, then tiles of C are computed in parallel; each tile packs the slice of op(B) it
+/// needs, one K block at a time, into its thread's buffer and runs the micro-kernel over it.
 /// </summary>
 /// <remarks>
-/// Large operands are processed in chunks (of K, rows of A, columns of B) so the packed copies stay
-/// a few megabytes. Every element of C is the sum of its KC-block partial sums, added in ascending
-/// k; chunks hold whole KC blocks and work is split over M and N only, so C depends neither on the
-/// chunking nor on the thread count.
+/// Packing B inside the tile keeps the packed slice in the computing core's L2 instead of a shared
+/// copy in L3, and overlaps that packing with other threads' arithmetic. Large products are processed
+/// in chunks of K and of rows so packed A stays a few megabytes. Every element of C is the sum of its
+/// KC-block partial sums, added in ascending k; chunks hold whole KC blocks and work is split over
+/// M and N only, so C depends neither on the chunking nor on the thread count.
 /// </remarks>
 internal static unsafe class PackedGemm
 {
-    // K block: a B micro-panel (KC x NR floats, 32 KiB for NR = 32) stays in L1 while the A block
-    // (MC x KC) streams from L2.
+    // K block: a packed B micro-panel (KC x NR floats, 32 KiB for NR = 32) stays in L1 while the
+    // tile's A panels stream from L2.
     private const int KC = 256;
 
-    // Rows of C per compute item: the packed A block of one item (MC x KC) is sized for L2.
-    private const int MaxItemRows = 192;
+    // Rows of C per tile: the tile's A block (rows x KC, 384 KiB at most) and B slice (KC x
+    // MaxTilePanels * NR, 256 KiB) together fit a 1 MiB L2; 256-row products get a single row block,
+    // so B is packed once.
+    private const int MaxTileRows = 384;
 
-    // Widest compute item, in micro-panels.
-    private const int MaxItemPanels = 16;
+    // Widest tile, in micro-panels of NR columns.
+    private const int MaxTilePanels = 8;
 
-    // Each packed operand chunk holds at most this many floats (8 MiB).
+    // A chunk of packed A holds at most this many floats (8 MiB).
     internal const long MaxPackedFloats = 2L << 20;
 
-    // Longest K chunk, in KC blocks: long enough that a chunk's C updates are rare, short enough that
-    // a chunk still holds several hundred rows and columns.
+    // Longest K chunk, in KC blocks: long enough that the chunks' extra passes over C are rare, short
+    // enough that a chunk still holds hundreds of rows.
     internal const int MaxChunkBlocks = 8;
 
     // Below this many multiply-adds a product runs on the calling thread: waking workers would cost more.
@@ -35,18 +40,16 @@ internal static unsafe class PackedGemm
 
     private struct Job
     {
-        public float* A, B, C, Bias, PackedA, PackedB;
+        public float* A, B, C, Bias, PackedA;
         public int M, N, K;
         public bool TransA, TransB;
         public float Alpha, Beta;
 
-        // The current chunk: rows [RowStart, RowStart + Rows) and columns [ColStart, ColStart + Cols)
-        // of C, summed over k in [KStart, KStart + KLength).
-        public int RowStart, Rows, ColStart, Cols, KStart, KLength;
-        public int PanelsToPackA, PanelsToPackB;
+        // The current chunk: rows [RowStart, RowStart + Rows) of C, summed over k in [KStart, KStart + KLength).
+        public int RowStart, Rows, KStart, KLength;
 
-        // Compute items: RowBlocks x ColBlocks tiles of ItemRows x ItemCols.
-        public int ItemRows, ItemCols, RowBlocks, ColBlocks;
+        // Tiles: RowBlocks x ColBlocks of TileRows x TileCols.
+        public int TileRows, TileCols, RowBlocks, ColBlocks;
     }
 
     /// <summary>C[m, n] = alpha * op(A) op(B) + beta * C (+ bias); m, n, k all positive.</summary>
@@ -61,48 +64,35 @@ internal static unsafe class PackedGemm
     /// <param name="transB">B is stored transposed.</param>
     /// <param name="alpha">Scale of the product.</param>
     /// <param name="beta">Scale of the old C; 0 overwrites.</param>
-    /// <param name="maxPackedFloats">Size limit of a packed operand chunk (tests make it small).</param>
+    /// <param name="maxPackedFloats">Size limit of a packed A chunk (tests make it small).</param>
     /// <param name="maxChunkBlocks">Longest K chunk in KC blocks (tests make it small).</param>
     public static void Run(float* a, float* b, float* c, float* bias, int m, int n, int k,
         bool transA, bool transB, float alpha, float beta,
         long maxPackedFloats = MaxPackedFloats, int maxChunkBlocks = MaxChunkBlocks)
     {
-        int mr = GemmMicroKernel.Rows, nr = GemmMicroKernel.Cols;
+        int mr = GemmMicroKernel.Rows;
         int chunkK = ChunkSize(k, KC, KC * maxChunkBlocks);
         int chunkRows = ChunkSize(m, mr, (int)Math.Max(mr, maxPackedFloats / chunkK));
-        int chunkCols = ChunkSize(n, nr, (int)Math.Max(nr, maxPackedFloats / chunkK));
-
-        var workspace = GemmWorkspace.Current;
         var job = new Job
         {
             A = a, B = b, C = c, Bias = bias, M = m, N = n, K = k,
             TransA = transA, TransB = transB, Alpha = alpha, Beta = beta,
-            PackedA = workspace.PackedA((long)RoundUp(chunkRows, mr) * chunkK),
-            PackedB = workspace.PackedB((long)RoundUp(chunkCols, nr) * chunkK),
+            PackedA = GemmWorkspace.Current.PackedA((long)RoundUp(chunkRows, mr) * chunkK),
         };
         bool parallel = (long)m * n * k >= ParallelThreshold;
 
         for (int kStart = 0; kStart < k; kStart += chunkK)
         {
-            for (int colStart = 0; colStart < n; colStart += chunkCols)
+            for (int rowStart = 0; rowStart < m; rowStart += chunkRows)
             {
-                for (int rowStart = 0; rowStart < m; rowStart += chunkRows)
-                {
-                    // A is repacked only when its chunk changes; B once per (K, column) chunk.
-                    bool packA = colStart == 0 || chunkRows < m;
-                    job.KStart = kStart;
-                    job.KLength = Math.Min(chunkK, k - kStart);
-                    job.RowStart = rowStart;
-                    job.Rows = Math.Min(chunkRows, m - rowStart);
-                    job.ColStart = colStart;
-                    job.Cols = Math.Min(chunkCols, n - colStart);
-                    job.PanelsToPackA = packA ? DivUp(job.Rows, mr) : 0;
-                    job.PanelsToPackB = rowStart == 0 ? DivUp(job.Cols, nr) : 0;
-                    PlanItems(ref job, mr, nr);
+                job.KStart = kStart;
+                job.KLength = Math.Min(chunkK, k - kStart);
+                job.RowStart = rowStart;
+                job.Rows = Math.Min(chunkRows, m - rowStart);
+                PlanTiles(ref job);
 
-                    Run(&job, job.PanelsToPackA + job.PanelsToPackB, &Pack, parallel);
-                    Run(&job, job.RowBlocks * job.ColBlocks, &Compute, parallel);
-                }
+                Run(&job, DivUp(job.Rows, mr), &PackA, parallel);
+                Run(&job, job.RowBlocks * job.ColBlocks, &ComputeTile, parallel);
             }
         }
     }
@@ -117,75 +107,74 @@ internal static unsafe class PackedGemm
         for (int i = 0; i < count; i++) body(job, i);
     }
 
-    // Splits the chunk into compute items: rows in L2-sized blocks, columns into enough blocks to
-    // give every thread several items (the split does not change any result).
-    private static void PlanItems(ref Job job, int mr, int nr)
+    // Splits the chunk's C into tiles: rows in L2-sized blocks, columns into enough blocks to give
+    // every thread several tiles to balance (the split does not change any result).
+    private static void PlanTiles(ref Job job)
     {
+        int mr = GemmMicroKernel.Rows, nr = GemmMicroKernel.Cols;
         int rowPanels = DivUp(job.Rows, mr);
-        int rowBlocks = DivUp(job.Rows, MaxItemRows);
-        int panelsPerRowBlock = DivUp(rowPanels, rowBlocks);
-        job.ItemRows = panelsPerRowBlock * mr;
+        int panelsPerRowBlock = DivUp(rowPanels, DivUp(job.Rows, MaxTileRows));
+        job.TileRows = panelsPerRowBlock * mr;
         job.RowBlocks = DivUp(rowPanels, panelsPerRowBlock);
 
-        int colPanels = DivUp(job.Cols, nr);
-        int wanted = DivUp(4 * CpuParallel.ThreadCount, job.RowBlocks);
-        int colBlocks = Math.Clamp(wanted, DivUp(colPanels, MaxItemPanels), colPanels);
+        int colPanels = DivUp(job.N, nr);
+        int wanted = DivUp(8 * CpuParallel.ThreadCount, job.RowBlocks);
+        int colBlocks = Math.Clamp(wanted, DivUp(colPanels, MaxTilePanels), colPanels);
         int panelsPerColBlock = DivUp(colPanels, colBlocks);
-        job.ItemCols = panelsPerColBlock * nr;
+        job.TileCols = panelsPerColBlock * nr;
         job.ColBlocks = DivUp(colPanels, panelsPerColBlock);
     }
 
-    // Item i < PanelsToPackA packs A panel i of the chunk; the rest pack B panels.
-    private static void Pack(void* state, int item)
+    private static void PackA(void* state, int panel)
     {
         ref Job job = ref CpuParallel.State<Job>(state);
-        int mr = GemmMicroKernel.Rows, nr = GemmMicroKernel.Cols;
-        if (item < job.PanelsToPackA)
-        {
-            int row = item * mr;
-            GemmPacking.PackA(job.A, job.M, job.K, job.TransA, job.RowStart + row, Math.Min(mr, job.Rows - row),
-                job.KStart, job.KLength, mr, job.PackedA + (long)item * job.KLength * mr);
-            return;
-        }
-        int panel = item - job.PanelsToPackA;
-        int col = panel * nr;
-        GemmPacking.PackB(job.B, job.N, job.K, job.TransB, job.ColStart + col, Math.Min(nr, job.Cols - col),
-            job.KStart, job.KLength, nr, job.PackedB + (long)panel * job.KLength * nr);
+        int mr = GemmMicroKernel.Rows;
+        int row = panel * mr;
+        GemmPacking.PackA(job.A, job.M, job.K, job.TransA, job.RowStart + row, Math.Min(mr, job.Rows - row),
+            job.KStart, job.KLength, mr, job.PackedA + (long)panel * job.KLength * mr);
     }
 
-    private static void Compute(void* state, int item)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ComputeTile(void* state, int tile)
     {
         ref Job job = ref CpuParallel.State<Job>(state);
         int mr = GemmMicroKernel.Rows, nr = GemmMicroKernel.Cols;
-        int rowBegin = item / job.ColBlocks * job.ItemRows;
-        int rowEnd = Math.Min(rowBegin + job.ItemRows, job.Rows);
-        int colBegin = item % job.ColBlocks * job.ItemCols;
-        int colEnd = Math.Min(colBegin + job.ItemCols, job.Cols);
+        int rowBegin = tile / job.ColBlocks * job.TileRows;
+        int rowEnd = Math.Min(rowBegin + job.TileRows, job.Rows);
+        int colBegin = tile % job.ColBlocks * job.TileCols;
+        int colEnd = Math.Min(colBegin + job.TileCols, job.N);
         int n = job.N, k = job.KLength;
+        float* packedB = GemmWorkspace.Current.PackedB((long)KC * job.TileCols);
         float* overhang = stackalloc float[GemmSimd512.Rows * 2 * GemmSimd512.Width];
 
         for (int kb = 0; kb < k; kb += KC)
         {
             int kc = Math.Min(KC, k - kb);
+            for (int col = colBegin; col < colEnd; col += nr)
+            {
+                GemmPacking.PackB(job.B, n, job.K, job.TransB, col, Math.Min(nr, n - col),
+                    job.KStart + kb, kc, nr, packedB + (long)(col - colBegin) * kc);
+            }
+
             // The first K block of the product applies beta and bias; later blocks add onto C.
             bool first = job.KStart + kb == 0;
             float beta = first ? job.Beta : 1f;
             for (int col = colBegin; col < colEnd; col += nr)
             {
-                float* pb = job.PackedB + ((long)(col / nr) * k + kb) * nr;
-                int cols = Math.Min(nr, job.Cols - col);
-                float* bias = first && job.Bias != null ? job.Bias + job.ColStart + col : null;
+                float* pb = packedB + (long)(col - colBegin) * kc;
+                int cols = Math.Min(nr, n - col);
+                float* bias = first && job.Bias != null ? job.Bias + col : null;
                 for (int row = rowBegin; row < rowEnd; row += mr)
                 {
                     float* pa = job.PackedA + ((long)(row / mr) * k + kb) * mr;
                     int rows = Math.Min(mr, job.Rows - row);
-                    float* ct = job.C + (long)(job.RowStart + row) * n + job.ColStart + col;
+                    float* ct = job.C + (long)(job.RowStart + row) * n + col;
                     if (cols == nr)
                     {
                         GemmMicroKernel.Tile(rows, pa, pb, kc, ct, n, job.Alpha, beta, bias);
                         continue;
                     }
-                    // Columns overhang C: compute the full tile aside, then store the valid part.
+                    // Columns overhang C: compute the full micro-tile aside, then store the valid part.
                     GemmMicroKernel.Tile(rows, pa, pb, kc, overhang, nr, 1f, 0f, null);
                     for (int r = 0; r < rows; r++)
                     {

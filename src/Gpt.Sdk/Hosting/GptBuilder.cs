@@ -1,0 +1,101 @@
+using Gpt.Kernels.Devices;
+using Gpt.Sdk.Generation;
+using Gpt.Sdk.Nn;
+using Gpt.Sdk.Tokenization;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gpt.Sdk.Hosting;
+
+/// <summary>
+/// Configures one model registration of <c>services.AddGpt(gpt => ...)</c>. Each call adds to
+/// <see cref="GptOptions"/> in order, so a later call overrides an earlier one (bind configuration first,
+/// then pin what code must decide):
+/// <code>
+/// services.AddGpt(gpt => gpt
+///     .BindConfiguration(configuration.GetSection("Gpt"))
+///     .FromPretrained("models/gpt2")
+///     .UseDevice(DeviceKind.Cpu)
+///     .WithDefaults(o => o with { Temperature = 0.7f, MaxTokens = 200 }));
+/// </code>
+/// </summary>
+public sealed class GptBuilder
+{
+    private readonly string _optionsName;
+
+    internal GptBuilder(IServiceCollection services, object? serviceKey, string optionsName)
+    {
+        Services = services;
+        ServiceKey = serviceKey;
+        _optionsName = optionsName;
+    }
+
+    /// <summary>The service collection being configured.</summary>
+    public IServiceCollection Services { get; }
+
+    /// <summary>The key the services are registered under (<c>AddKeyedGpt</c>), or null.</summary>
+    public object? ServiceKey { get; }
+
+    /// <summary>Serves the model in a folder (<see cref="GptOptions.ModelPath"/>); the folder is checked when the
+    /// options are first resolved, and the weights are loaded once, when the first service needs them.</summary>
+    /// <param name="modelPath">A Hugging Face GPT-2 folder with its tokenizer files.</param>
+    public GptBuilder FromPretrained(string modelPath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);
+        return Configure(o => o.ModelPath = modelPath);
+    }
+
+    /// <summary>Puts the weights on a device (<see cref="GptOptions.Device"/>).</summary>
+    /// <param name="device">The device; <see cref="DeviceKind.Auto"/> picks the best present.</param>
+    public GptBuilder UseDevice(DeviceKind device)
+    {
+        if (!Enum.IsDefined(device))
+            throw new ArgumentOutOfRangeException(nameof(device), device, $"not a device kind; use one of {string.Join(", ", Enum.GetNames<DeviceKind>())}.");
+        return Configure(o => o.Device = device);
+    }
+
+    /// <summary>Names the model in metadata and responses (<see cref="GptOptions.ModelId"/>).</summary>
+    /// <param name="modelId">The name.</param>
+    public GptBuilder WithModelId(string modelId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(modelId);
+        return Configure(o => o.ModelId = modelId);
+    }
+
+    /// <summary>Sets the options every request starts from (<see cref="GptOptions.Defaults"/>), e.g.
+    /// <c>o => o with { Temperature = 0.7f, TopP = 0.9f }</c>.</summary>
+    /// <param name="configure">Maps the current defaults to new ones.</param>
+    public GptBuilder WithDefaults(Func<GenerationOptions, GenerationOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return Configure(o => o.Defaults = configure(o.Defaults)
+            ?? throw new InvalidOperationException("the WithDefaults callback returned null; return the options to use."));
+    }
+
+    /// <summary>Binds <see cref="GptOptions"/> from a configuration section (ModelPath, Device, ModelId, Defaults:...).
+    /// A key that matches no option is an error when the options are resolved, so a misspelling never goes unnoticed.</summary>
+    /// <param name="section">The section, e.g. <c>configuration.GetSection("Gpt")</c>.</param>
+    public GptBuilder BindConfiguration(IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        Services.AddOptions<GptOptions>(_optionsName).Bind(section, binder => binder.ErrorOnUnknownConfiguration = true);
+        return this;
+    }
+
+    /// <summary>Serves a model the app has already loaded or trained, instead of a folder. The app keeps
+    /// ownership: the container does not dispose it.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="tokenizer">Its tokenizer.</param>
+    public GptBuilder UseModel(GptModel model, ITokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        return Configure(o => o.LoadedModel = (model, tokenizer));
+    }
+
+    private GptBuilder Configure(Action<GptOptions> configure)
+    {
+        Services.Configure(_optionsName, configure);
+        return this;
+    }
+}

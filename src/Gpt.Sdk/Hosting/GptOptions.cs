@@ -1,0 +1,37 @@
+using Gpt.Kernels.Devices;
+using Gpt.Sdk.Generation;
+using Gpt.Sdk.Nn;
+using Gpt.Sdk.Tokenization;
+
+namespace Gpt.Sdk.Hosting;
+
+/// <summary>
+/// What <c>services.AddGpt(...)</c> serves: which model, on which device, under which name, and the
+/// generation options every request starts from. Bindable from configuration, e.g.
+/// <code>
+/// "Gpt": { "ModelPath": "models/gpt2", "Device": "Cpu", "Defaults": { "Temperature": 0.7, "MaxTokens": 200 } }
+/// </code>
+/// Checked when first resolved (or at host start): a missing folder, an unknown device or invalid
+/// defaults stop the app with a message that names the setting.
+/// </summary>
+public sealed class GptOptions
+{
+    /// <summary>The model folder: a Hugging Face GPT-2 folder (<c>config.json</c> + <c>model.safetensors</c>) with its
+    /// tokenizer beside it (<c>chars.json</c>, <c>tokenizer.json</c>, <c>vocab.json</c> + <c>merges.txt</c>, ...).
+    /// Required unless a loaded model is given with <see cref="GptBuilder.UseModel"/>.</summary>
+    public string? ModelPath { get; set; }
+
+    /// <summary>Where the weights live and run (default <see cref="DeviceKind.Auto"/>); an absent device is an error, never a silent fallback.</summary>
+    public DeviceKind Device { get; set; } = DeviceKind.Auto;
+
+    /// <summary>The model's name in <see cref="Microsoft.Extensions.AI.ChatClientMetadata"/> and in responses;
+    /// by default the model folder's name. A request whose <c>ChatOptions.ModelId</c> names another model is refused.</summary>
+    public string? ModelId { get; set; }
+
+    /// <summary>Options every request starts from; a request's <c>ChatOptions</c> override them field by field.
+    /// One completion per request (<see cref="GenerationOptions.N"/> = 1, no best-of, no logprobs, no prompt cache).</summary>
+    public GenerationOptions Defaults { get; set; } = new();
+
+    /// <summary>A model loaded by the caller (<see cref="GptBuilder.UseModel"/>), used instead of <see cref="ModelPath"/>; not disposed.</summary>
+    internal (GptModel Model, ITokenizer Tokenizer)? LoadedModel { get; set; }
+}

@@ -1,0 +1,54 @@
+using Microsoft.Extensions.Options;
+
+namespace Gpt.Sdk.Hosting;
+
+/// <summary>Refuses <see cref="GptOptions"/> that cannot serve: no model, a folder that is not there, a device
+/// the SDK does not know, defaults the engine would refuse or the chat client cannot honour.</summary>
+internal sealed class GptOptionsValidator : IValidateOptions<GptOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GptOptions options)
+    {
+        var failures = new List<string>();
+        string prefix = string.IsNullOrEmpty(name) ? "Gpt" : $"Gpt '{name}'";
+
+        if (options.LoadedModel is null)
+        {
+            if (string.IsNullOrWhiteSpace(options.ModelPath))
+                failures.Add($"{prefix}: no model is set. Set ModelPath (configuration key \"ModelPath\" of the Gpt section) or call FromPretrained(folder) or UseModel(model, tokenizer) on the builder.");
+            else if (!Directory.Exists(options.ModelPath))
+            {
+                string full = Path.GetFullPath(options.ModelPath);
+                string where = full == options.ModelPath ? $"'{full}'" : $"'{options.ModelPath}' ({full})";
+                failures.Add($"{prefix}: ModelPath {where} is not a folder. Point it at a folder holding config.json, model.safetensors and the tokenizer files.");
+            }
+        }
+        if (!Enum.IsDefined(options.Device))
+            failures.Add($"{prefix}: Device {(int)options.Device} is not one of {string.Join(", ", Enum.GetNames<Kernels.Devices.DeviceKind>())}.");
+        if (options.ModelId is { } id && string.IsNullOrWhiteSpace(id))
+            failures.Add($"{prefix}: ModelId is blank; leave it unset to use the folder name, or give a name.");
+
+        if (options.Defaults is null) failures.Add($"{prefix}: Defaults is null; leave it unset for the engine's defaults.");
+        else failures.AddRange(DefaultsFailures(options.Defaults).Select(failure => $"{prefix}: {failure}"));
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Why <paramref name="defaults"/> cannot seed chat requests (none when it can): what the engine refuses,
+    /// and what one streamed reply per request cannot honour.</summary>
+    public static IEnumerable<string> DefaultsFailures(Generation.GenerationOptions defaults)
+    {
+        string? invalid = null;
+        try
+        {
+            defaults.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            invalid = OptionErrors.Describe("Defaults", e);
+        }
+        if (invalid is not null) yield return invalid;
+        if (defaults.N > 1) yield return $"Defaults.N is {defaults.N}; the chat client returns one reply per request, so N must be 1.";
+        if (defaults.BestOf is not null) yield return $"Defaults.BestOf is {defaults.BestOf}; best-of cannot stream, so the chat client does not use it. Leave it unset.";
+        if (defaults.Logprobs is not null) yield return $"Defaults.Logprobs is {defaults.Logprobs}; the chat client does not report log-probabilities (the Generator service does). Leave it unset.";
+        if (defaults.PromptCache is not null) yield return "Defaults.PromptCache is set; a prompt cache belongs to the requests that share its prefix. Pass it per request (ChatOptions.RawRepresentationFactory).";
+    }
+}
