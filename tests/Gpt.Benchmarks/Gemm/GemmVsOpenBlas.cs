@@ -32,7 +32,7 @@ internal static unsafe class GemmVsOpenBlas
     ];
 
     private const int Blocks = 3;
-    private const int PauseMilliseconds = 300;
+    private const int PauseMilliseconds = 150;
 
     public static int Run(string[] args)
     {
@@ -87,13 +87,15 @@ internal static unsafe class GemmVsOpenBlas
             $"{{\"m\":{s.M},\"k\":{s.K},\"n\":{s.N},\"transA\":{Bool(s.TransA)},\"transB\":{Bool(s.TransB)},\"use\":\"{s.Use}\",\"ours_gflops\":{oursGflops:F1},\"openblas_gflops\":{theirsGflops:F1},\"ratio\":{oursGflops / theirsGflops:F3},\"max_abs_diff\":{MaxAbsDifference(ours, theirs):G3}}}");
     }
 
-    // A warm-up (at least two runs and 200 ms, so tiered JIT has finished), then the best of `repeat` timed runs.
+    // A warm-up (at least two runs and 200 ms, so tiered JIT has finished), then the best of up to
+    // `repeat` timed runs, stopping early once a second has been spent (the LM-head shapes are slow).
     private static double Best(int repeat, Action run)
     {
         long warmUp = Stopwatch.GetTimestamp();
         for (int i = 0; i < 2 || Stopwatch.GetElapsedTime(warmUp).TotalMilliseconds < 200; i++) run();
         double best = double.MaxValue;
-        for (int i = 0; i < repeat; i++)
+        long begin = Stopwatch.GetTimestamp();
+        for (int i = 0; i < repeat && (i < 3 || Stopwatch.GetElapsedTime(begin).TotalSeconds < 1); i++)
         {
             long start = Stopwatch.GetTimestamp();
             run();

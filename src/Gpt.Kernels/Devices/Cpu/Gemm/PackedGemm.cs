@@ -33,7 +33,7 @@ internal static unsafe class PackedGemm
 
     // Longest K chunk, in KC blocks: long enough that the chunks' extra passes over C are rare, short
     // enough that a chunk still holds hundreds of rows.
-    internal const int MaxChunkBlocks = 8;
+    internal const int MaxChunkBlocks = 16;
 
     // Below this many multiply-adds a product runs on the calling thread: waking workers would cost more.
     private const long ParallelThreshold = 1L << 21;
