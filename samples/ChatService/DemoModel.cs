@@ -16,7 +16,7 @@ internal static class DemoModel
         using var model = new GptModel(config, seed: 1);
         model.Save(folder);
         tokenizer.Save(folder);
-        Console.WriteLine($"No model given (--Gpt:ModelPath FOLDER): made a tiny random-weight model ({config.ParameterCount:N0} parameters) in {folder}.");
+        Console.WriteLine($"No model given (--Gpt:ModelPath FOLDER): made a tiny random-weight model ({model.ParameterCount:N0} parameters) in {folder}.");
         Console.WriteLine("Its reply is gibberish: this run shows the plumbing (DI, IChatClient, streaming, usage), not a trained model.");
         return folder;
     }

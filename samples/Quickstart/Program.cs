@@ -21,7 +21,7 @@ using var validation = TokenDataset.FromTokens(tokens[split..]);
 // 2. A "baby GPT": 4 blocks, 4 heads, 128 wide, 64 characters of context (about 0.8M parameters).
 var config = new GptConfig { VocabularySize = tokenizer.VocabularySize, ContextLength = 64, EmbeddingSize = 128, LayerCount = 4, HeadCount = 4 };
 using var model = new GptModel(config, seed: 1337);
-Console.WriteLine($"Model: {config.ParameterCount:N0} parameters, vocabulary of {config.VocabularySize} characters.");
+Console.WriteLine($"Model: {model.ParameterCount:N0} parameters, vocabulary of {config.VocabularySize} characters.");
 
 // 3. Train: AdamW, warm-up then cosine decay, validation loss every 100 steps.
 var options = new TrainingOptions { BatchSize = 12, SequenceLength = 64, MaxSteps = steps, WarmupSteps = 50, EvalInterval = 100, EvalBatches = 10 };

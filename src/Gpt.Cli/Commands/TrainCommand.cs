@@ -75,7 +75,7 @@ internal static class TrainCommand
             }
 
             Console.Error.WriteLine($"model: {config.LayerCount} layers, {config.HeadCount} heads, width {config.EmbeddingSize}, " +
-                $"context {config.ContextLength}, vocab {config.VocabularySize}: {config.ParameterCount:N0} parameters; {tokens.Length:N0} tokens");
+                $"context {config.ContextLength}, vocab {config.VocabularySize}: {model.ParameterCount:N0} parameters; {tokens.Length:N0} tokens");
             try
             {
                 var result = await trainer.RunAsync(new ConsoleProgress(), cancellationToken);

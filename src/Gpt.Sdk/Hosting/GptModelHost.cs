@@ -26,7 +26,7 @@ internal sealed class GptModelHost : IDisposable
         {
             Generator = new Generator(loaded.Model, loaded.Tokenizer);
             ModelId = options.ModelId ?? "gpt";
-            GptLog.UsingLoadedModel(logger, ModelId, loaded.Model.Config.ParameterCount, loaded.Model.Device.Name);
+            GptLog.UsingLoadedModel(logger, ModelId, loaded.Model.ParameterCount, loaded.Model.Device.Name);
             return;
         }
 
@@ -45,7 +45,7 @@ internal sealed class GptModelHost : IDisposable
         }
         _ownsModel = true;
         ModelId = options.ModelId ?? new DirectoryInfo(Path.GetFullPath(folder)).Name;
-        GptLog.ModelLoaded(logger, ModelId, Path.GetFullPath(folder), model.Config.ParameterCount, device.Name,
+        GptLog.ModelLoaded(logger, ModelId, Path.GetFullPath(folder), model.ParameterCount, device.Name,
             Generator.ChatTemplate.UsesSpecialTokens ? "ChatML" : "plain text", started.ElapsedMilliseconds);
     }
 

@@ -4,61 +4,58 @@ namespace Gpt.Sdk.Nn;
 
 /// <summary>
 /// Multi-head causal self-attention: one projection to queries, keys and values side by side
-/// (<c>c_attn</c>), the fused attention kernel, and the output projection (<c>c_proj</c>).
+/// (<c>c_attn</c>), the fused attention kernel, and the output projection (<c>c_proj</c>). With a key/value
+/// cache the same layer appends the new keys and values and attends over everything cached.
 /// </summary>
 public sealed class CausalSelfAttention
 {
     private readonly int _heads;
-    private readonly float _dropout;
 
-    /// <summary>Declares <c>{name}.c_attn</c> (C → 3C) and <c>{name}.c_proj</c> (C → C).</summary>
-    /// <param name="parameters">Where the parameters are carved from.</param>
-    /// <param name="name">Key prefix, e.g. <c>h.0.attn</c>.</param>
+    /// <summary>Declares <c>{name}.c_attn</c> (C → 3C) and <c>{name}.c_proj</c> (C → C, a residual projection).</summary>
+    /// <param name="segment">Where the parameters are declared.</param>
+    /// <param name="name">Module path, e.g. <c>h.0.attn</c>.</param>
     /// <param name="config">Model shape.</param>
-    public CausalSelfAttention(ParameterCollection parameters, string name, GptConfig config)
+    /// <param name="dropout">The residual dropout site of this layer.</param>
+    public CausalSelfAttention(ParameterSegment segment, string name, GptConfig config, Dropout dropout)
     {
-        QueryKeyValue = new Linear(parameters, $"{name}.c_attn", config.EmbeddingSize, 3 * config.EmbeddingSize);
-        Projection = new Linear(parameters, $"{name}.c_proj", config.EmbeddingSize, config.EmbeddingSize);
+        QueryKeyValue = new Linear(segment, $"{name}.c_attn", config.EmbeddingSize, 3 * config.EmbeddingSize,
+            ParameterInit.Normal(GptConfig.InitStd), storedTransposed: true);
+        Projection = new Linear(segment, $"{name}.c_proj", config.EmbeddingSize, config.EmbeddingSize,
+            ParameterInit.Normal(config.ResidualInitStd), storedTransposed: true);
+        Dropout = dropout;
         _heads = config.HeadCount;
-        _dropout = config.Dropout;
     }
 
     /// <summary>The packed query/key/value projection (C → 3C).</summary>
     public Linear QueryKeyValue { get; }
 
-    /// <summary>The output projection (C → C), a residual projection.</summary>
+    /// <summary>The output projection (C → C).</summary>
     public Linear Projection { get; }
 
-    /// <summary>(B, T, C) → (B, T, C).</summary>
-    /// <param name="tape">The tape to record on.</param>
-    /// <param name="input">Normalised residual stream.</param>
-    /// <param name="dropoutSeed">Seed for this call's dropout mask.</param>
-    public Tensor Forward(Tape tape, Tensor input, ulong dropoutSeed)
+    /// <summary>Dropout on the output.</summary>
+    public Dropout Dropout { get; }
+
+    internal Tensor Forward(Tape tape, Tensor input, int layer, in LayerPass pass)
     {
-        var qkv = QueryKeyValue.Forward(tape, input);          // (B, T, 3C)
-        var y = tape.CausalSelfAttention(qkv, _heads);          // (B, T, C)
-        y = Projection.Forward(tape, y);
-        return tape.Dropout(y, _dropout, dropoutSeed);
+        var qkv = QueryKeyValue.Forward(tape, input, pass);     // (B, T, 3C)
+        var y = pass.Cache is null
+            ? tape.CausalSelfAttention(qkv, _heads, pass.SegmentStarts)
+            : Cached(tape, qkv, input.Shape, layer, pass);      // (B, T, C)
+        y = Projection.Forward(tape, y, pass);
+        return Dropout.Forward(tape, y, pass.DropoutSeed);
     }
 
-    /// <summary>Inference against a key/value cache: (R, T, C) new positions → (R, T, C). Their keys and
-    /// values are appended to <paramref name="layer"/>'s part of cache rows [firstRow, firstRow + R),
-    /// and each new query attends to every cached position up to its own. No autograd, no dropout.</summary>
-    /// <param name="tape">The tape owning the temporaries (not recording).</param>
-    /// <param name="input">Normalised residual stream of the new positions.</param>
-    /// <param name="cache">The cache; the rows' lengths are not moved here (the model does it after the last layer).</param>
-    /// <param name="layer">This block's index.</param>
-    /// <param name="past">The rows' lengths before this step, on the device (R).</param>
-    /// <param name="firstRow">First cache row fed.</param>
-    public Tensor ForwardCached(Tape tape, Tensor input, KvCache cache, int layer, IndexTensor past, int firstRow)
+    // The new keys and values join the cache, then each new query attends to every cached position up to its own.
+    private Tensor Cached(Tape tape, Tensor qkv, Shape shape, int layer, in LayerPass pass)
     {
-        int rows = input.Shape[0], newLen = input.Shape[1], c = input.Shape[2];
-        var qkv = QueryKeyValue.Forward(tape, input);          // (R, T, 3C)
-        var keys = cache.Keys(layer, firstRow, rows);           // (R, NH, L, HS)
-        var values = cache.Values(layer, firstRow, rows);       // (R, NH, L, HS)
-        tape.Device.KvCacheAppend(qkv.Data, keys, values, past.Data, rows, newLen, cache.Capacity, _heads, c / _heads);
-        var y = tape.NewTensor(input.Shape);                    // (R, T, C)
-        tape.Device.CachedAttentionForward(qkv.Data, keys, values, past.Data, y.Data, rows, newLen, cache.Capacity, _heads, c / _heads);
-        return Projection.Forward(tape, y);
+        var cache = pass.Cache!;
+        int rows = shape[0], newLen = shape[1], headSize = shape[2] / _heads;
+        var keys = cache.Keys(layer, pass.FirstRow, rows);      // (R, NH, L, HS)
+        var values = cache.Values(layer, pass.FirstRow, rows);  // (R, NH, L, HS)
+        var past = pass.PastLengths!.Data;
+        tape.Device.KvCacheAppend(qkv.Data, keys, values, past, rows, newLen, cache.Capacity, _heads, headSize);
+        var y = tape.NewTensor(shape);
+        tape.Device.CachedAttentionForward(qkv.Data, keys, values, past, y.Data, rows, newLen, cache.Capacity, _heads, headSize);
+        return y;
     }
 }

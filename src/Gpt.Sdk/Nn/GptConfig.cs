@@ -53,22 +53,15 @@ public sealed record GptConfig
             throw new ArgumentException($"dropout must be in [0, 1), got {Dropout}.");
         if (!(LayerNormEpsilon > 0) || float.IsInfinity(LayerNormEpsilon))
             throw new ArgumentException($"layer_norm_epsilon must be a positive finite number, got {LayerNormEpsilon}.");
-        long parameters = ParameterCount;
-        if (parameters > int.MaxValue)
-            throw new ArgumentException($"the model would have {parameters:N0} parameters; at most {int.MaxValue:N0} are supported.");
         return this;
     }
 
-    /// <summary>Number of trainable parameters (the LM head is tied to the token embedding).</summary>
-    public long ParameterCount
-    {
-        get
-        {
-            long c = EmbeddingSize;
-            long perBlock = 2 * c + (c * 3 * c + 3 * c) + (c * c + c) + 2 * c + (c * 4 * c + 4 * c) + (4 * c * c + c);
-            return (long)VocabularySize * c + (long)ContextLength * c + LayerCount * perBlock + 2 * c;
-        }
-    }
+    /// <summary>Standard deviation of GPT-2's initial weights and embeddings.</summary>
+    public const float InitStd = 0.02f;
+
+    /// <summary>GPT-2's smaller initial spread for the projections that write into the residual stream,
+    /// 0.02/√(2·n_layer), so the stream's variance does not grow with depth.</summary>
+    public float ResidualInitStd => InitStd / MathF.Sqrt(2f * LayerCount);
 
     private static void Positive(int value, string name)
     {

@@ -1,37 +1,55 @@
 using System.Buffers;
 using Gpt.Kernels.Devices;
-using Gpt.Kernels.Random;
+using Gpt.Sdk.Nn.Lora;
 using Gpt.Sdk.Tensors;
 
 namespace Gpt.Sdk.Nn;
 
 /// <summary>
-/// A GPT-2-architecture language model: token and position embeddings, <see cref="GptConfig.LayerCount"/>
-/// pre-LayerNorm blocks, a final LayerNorm, and an LM head tied to the token embedding. All parameters
-/// live in one <see cref="ParameterCollection"/> under Hugging Face GPT-2 keys. The model holds only
-/// weights: every forward pass keeps its state on the caller's <see cref="Tape"/>, so one model
-/// serves concurrent requests.
+/// A GPT-2-architecture transformer: token and position embeddings, <see cref="GptConfig.LayerCount"/>
+/// pre-LayerNorm blocks and a final LayerNorm form the trunk, whose one forward path
+/// (<see cref="ForwardHidden"/>) returns hidden states (B, T, C) for training, packed batches, or inference
+/// with a key/value cache. Heads sit on the trunk: the tied <see cref="LmHead"/> here, scalar heads
+/// (<see cref="ScalarHead"/>) beside it. The base weights live in one <see cref="ParameterSegment"/>
+/// under Hugging Face GPT-2 keys; LoRA adapters (<see cref="AddLoraAdapter"/>) live in segments of their own
+/// on the shared base and are chosen per call. The model holds only weights: each forward pass keeps its
+/// state on the caller's <see cref="Tape"/>, so one model serves concurrent requests.
 /// </summary>
 public sealed class GptModel : IDisposable
 {
+    private const ulong EmbeddingDropoutSite = 0;
+
     private readonly Block[] _blocks;
+    private readonly Dropout _embeddingDropout;
+    private readonly Lock _adapterLock = new();
+    private Dictionary<string, LoraAdapter> _adapters = new(StringComparer.Ordinal);
 
     /// <summary>Builds a model with GPT-2's initialisation.</summary>
     /// <param name="config">The shape; validated.</param>
     /// <param name="device">Where the weights live (the CPU when null).</param>
     /// <param name="seed">Seed of the initial weights.</param>
     public GptModel(GptConfig config, Device? device = null, ulong seed = 0)
+        : this(config, device ?? Device.Cpu, allocate: true)
+    {
+        Parameters.Initialize(seed);
+    }
+
+    private GptModel(GptConfig config, Device device, bool allocate)
     {
         ArgumentNullException.ThrowIfNull(config);
         Config = config.Validate();
-        Device = device ?? Device.Cpu;
-        Parameters = new ParameterCollection(Device, config.ParameterCount);
-        TokenEmbedding = Parameters.Add("wte.weight", new Shape(config.VocabularySize, config.EmbeddingSize));
-        PositionEmbedding = Parameters.Add("wpe.weight", new Shape(config.ContextLength, config.EmbeddingSize));
+        Device = device;
+        Parameters = new ParameterSegment("base");
+        int c = config.EmbeddingSize;
+        var init = ParameterInit.Normal(GptConfig.InitStd);
+        TokenEmbedding = Parameters.Declare("wte.weight", new Shape(config.VocabularySize, c), init);
+        PositionEmbedding = Parameters.Declare("wpe.weight", new Shape(config.ContextLength, c), init);
+        _embeddingDropout = new Dropout(config.Dropout, EmbeddingDropoutSite);
         _blocks = new Block[config.LayerCount];
         for (int i = 0; i < _blocks.Length; i++) _blocks[i] = new Block(Parameters, i, config);
-        FinalNorm = new LayerNorm(Parameters, "ln_f", config.EmbeddingSize, config.LayerNormEpsilon);
-        InitializeWeights(seed);
+        FinalNorm = new LayerNorm(Parameters, "ln_f", c, config.LayerNormEpsilon);
+        LmHead = new LanguageModelHead(TokenEmbedding);
+        if (allocate) Parameters.Allocate(Device);
     }
 
     /// <summary>The model's shape.</summary>
@@ -40,8 +58,11 @@ public sealed class GptModel : IDisposable
     /// <summary>The device holding the weights.</summary>
     public Device Device { get; }
 
-    /// <summary>Every parameter, in one contiguous buffer.</summary>
-    public ParameterCollection Parameters { get; }
+    /// <summary>The base weights, in one contiguous buffer.</summary>
+    public ParameterSegment Parameters { get; }
+
+    /// <summary>Number of base parameters (the LM head is tied to the token embedding).</summary>
+    public long ParameterCount => Parameters.Count;
 
     /// <summary>Token embedding <c>wte</c> (V, C), also the LM head's weight.</summary>
     public Parameter TokenEmbedding { get; }
@@ -52,56 +73,109 @@ public sealed class GptModel : IDisposable
     /// <summary>The transformer blocks, in order.</summary>
     public IReadOnlyList<Block> Blocks => _blocks;
 
-    /// <summary>LayerNorm before the LM head (<c>ln_f</c>).</summary>
+    /// <summary>LayerNorm at the end of the trunk (<c>ln_f</c>).</summary>
     public LayerNorm FinalNorm { get; }
 
+    /// <summary>The language-modelling head, tied to <see cref="TokenEmbedding"/>.</summary>
+    public LanguageModelHead LmHead { get; }
+
+    /// <summary>Every linear layer of the blocks, in order (what LoRA can target).</summary>
+    public IEnumerable<Linear> Linears => _blocks.SelectMany(b => b.Linears);
+
+    /// <summary>The LoRA adapters loaded on this model, by name.</summary>
+    public IReadOnlyDictionary<string, LoraAdapter> Adapters => _adapters;
+
+    /// <summary>The adapter whose update is folded into the base weights (see <see cref="LoraAdapter.Merge"/>), or null.</summary>
+    public LoraAdapter? MergedAdapter { get; internal set; }
+
+    /// <summary>Number of base parameters a model of <paramref name="config"/>'s shape has, without allocating it.</summary>
+    /// <param name="config">The shape.</param>
+    public static long ParameterCountOf(GptConfig config) => new GptModel(config, Device.Cpu, allocate: false).Parameters.Count;
+
     /// <summary>
-    /// Logits (B, T, V) for a batch of token sequences, row-major (B, T).
+    /// The trunk: hidden states (B, T, C) after the final LayerNorm, for a batch of token sequences, row-major (B, T).
+    /// This one path serves training (recorded on the tape), packed batches (<see cref="ForwardOptions.SegmentStarts"/>),
+    /// adapters, and cached inference (<see cref="ForwardOptions.Cache"/>; then nothing is recorded).
     /// </summary>
+    /// <param name="tape">Records the call and owns the result; put it in NoGrad() for inference.</param>
+    /// <param name="ids">B×T token ids, each in [0, V).</param>
+    /// <param name="batch">B (with a cache: the rows fed).</param>
+    /// <param name="seqLen">T, at most the context length.</param>
+    /// <param name="options">Positions, example boundaries, cache, adapter and dropout seed.</param>
+    public Tensor ForwardHidden(Tape tape, ReadOnlySpan<int> ids, int batch, int seqLen, in ForwardOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(tape);
+        CheckTokens(ids, batch, seqLen, nameof(ids));
+        var adapter = CheckAdapter(options.Adapter);
+        var cache = options.Cache;
+        int[]? past = cache is null ? null : CheckCache(cache, options.CacheFirstRow, batch, seqLen);
+        using var noGrad = cache is null ? default(Tape.NoGradScope?) : tape.NoGrad();
+
+        var positionIds = PositionIds(tape, options.Positions, past, batch, seqLen);
+        IndexTensor? segmentStarts = null;
+        if (options.SegmentStarts is { } starts)
+        {
+            if (cache is not null) throw new ArgumentException("packed attention (SegmentStarts) cannot be combined with a key/value cache.", nameof(options));
+            CheckSegmentStarts(starts, batch, seqLen);
+            segmentStarts = tape.Indices(starts);
+        }
+
+        var pass = new LayerPass
+        {
+            Adapter = adapter == MergedAdapter ? null : adapter,
+            DropoutSeed = options.DropoutSeed,
+            SegmentStarts = segmentStarts,
+            Cache = cache,
+            PastLengths = past is null ? null : tape.Indices(past),
+            FirstRow = options.CacheFirstRow,
+        };
+        var shape = new Shape(batch, seqLen, Config.EmbeddingSize);
+        var x = tape.Add(
+            tape.Embedding(tape.Indices(ids), TokenEmbedding.Value, shape),
+            tape.Embedding(positionIds, PositionEmbedding.Value, shape));    // (B, T, C)
+        x = _embeddingDropout.Forward(tape, x, options.DropoutSeed);
+        foreach (var block in _blocks) x = block.Forward(tape, x, pass);
+        if (cache is not null) cache.Advance(options.CacheFirstRow, batch, seqLen);
+        return FinalNorm.Forward(tape, x);                                    // (B, T, C)
+    }
+
+    /// <summary>Logits (B, T, V) for a batch of token sequences, row-major (B, T): the trunk and the LM head.</summary>
+    /// <param name="tape">Records the call (and owns the result); put it in NoGrad() for inference.</param>
+    /// <param name="ids">B×T token ids, each in [0, V).</param>
+    /// <param name="batch">B.</param>
+    /// <param name="seqLen">T, at most the context length.</param>
+    /// <param name="options">Positions, example boundaries, adapter and dropout seed.</param>
+    public Tensor Forward(Tape tape, ReadOnlySpan<int> ids, int batch, int seqLen, in ForwardOptions options) =>
+        LmHead.Logits(tape, ForwardHidden(tape, ids, batch, seqLen, options));
+
+    /// <summary>Logits (B, T, V) of the base model (no adapter) for a batch of token sequences.</summary>
     /// <param name="tape">Records the call (and owns the result); put it in NoGrad() for inference.</param>
     /// <param name="ids">B×T token ids, each in [0, V).</param>
     /// <param name="batch">B.</param>
     /// <param name="seqLen">T, at most the context length.</param>
     /// <param name="dropoutSeed">Seed of this pass's dropout masks (used only while the tape is training).</param>
-    public Tensor Forward(Tape tape, ReadOnlySpan<int> ids, int batch, int seqLen, ulong dropoutSeed = 0)
-    {
-        ArgumentNullException.ThrowIfNull(tape);
-        CheckTokens(ids, batch, seqLen, nameof(ids));
-        int c = Config.EmbeddingSize;
-        var shape = new Shape(batch, seqLen, c);
-
-        int[] positions = ArrayPool<int>.Shared.Rent(ids.Length);
-        for (int i = 0; i < ids.Length; i++) positions[i] = i % seqLen;
-        var positionIds = tape.Indices(positions.AsSpan(0, ids.Length));
-        ArrayPool<int>.Shared.Return(positions);
-
-        var x = tape.Add(
-            tape.Embedding(tape.Indices(ids), TokenEmbedding.Value, shape),
-            tape.Embedding(positionIds, PositionEmbedding.Value, shape));    // (B, T, C)
-        x = tape.Dropout(x, Config.Dropout, CounterRng.Hash(dropoutSeed, 0));
-        foreach (var block in _blocks)
-            x = block.Forward(tape, x, CounterRng.Hash(dropoutSeed, (ulong)block.Index + 1));
-        x = FinalNorm.Forward(tape, x);
-        return tape.Linear(x, TokenEmbedding.Value, bias: null);              // (B, T, V), tied head
-    }
+    public Tensor Forward(Tape tape, ReadOnlySpan<int> ids, int batch, int seqLen, ulong dropoutSeed = 0) =>
+        Forward(tape, ids, batch, seqLen, new ForwardOptions { DropoutSeed = dropoutSeed });
 
     /// <summary>
     /// Inference with a key/value cache, for every row of <paramref name="cache"/>: feeds T new tokens per
     /// row at positions <see cref="KvCache.Length"/> .. +T, appends their keys and values, and moves
-    /// each row's length on by T. Logits equal <see cref="Forward"/> over the whole sequence (to rounding).
+    /// each row's length on by T. Logits equal <see cref="Forward(Tape, ReadOnlySpan{int}, int, int, ulong)"/>
+    /// over the whole sequence (to rounding).
     /// </summary>
     /// <param name="tape">Owns the temporaries and the result; the call does not record (no autograd).</param>
     /// <param name="cache">The cache of this model's shape; every row must have room for T more positions.</param>
     /// <param name="ids">B×T new token ids, row-major (B = <see cref="KvCache.Batch"/>).</param>
     /// <param name="allPositions">True for logits at every new position (B, T, V); false (default) for the last only (B, V).</param>
-    public Tensor ForwardCached(Tape tape, KvCache cache, ReadOnlySpan<int> ids, bool allPositions = false)
+    /// <param name="adapter">The LoRA adapter to apply, or null for the base model.</param>
+    public Tensor ForwardCached(Tape tape, KvCache cache, ReadOnlySpan<int> ids, bool allPositions = false, LoraAdapter? adapter = null)
     {
         ArgumentNullException.ThrowIfNull(cache);
-        return ForwardCached(tape, cache, 0, cache.Batch, ids, allPositions);
+        return ForwardCached(tape, cache, 0, cache.Batch, ids, allPositions, adapter);
     }
 
     /// <summary>
-    /// <see cref="ForwardCached(Tape, KvCache, ReadOnlySpan{int}, bool)"/> for cache rows
+    /// <see cref="ForwardCached(Tape, KvCache, ReadOnlySpan{int}, bool, LoraAdapter?)"/> for cache rows
     /// [<paramref name="firstRow"/>, <paramref name="firstRow"/> + <paramref name="rowCount"/>) only, e.g. to
     /// prefill one prompt of a batch whose prompts differ in length.
     /// </summary>
@@ -111,49 +185,20 @@ public sealed class GptModel : IDisposable
     /// <param name="rowCount">R, rows fed.</param>
     /// <param name="ids">R×T new token ids, row-major.</param>
     /// <param name="allPositions">True for logits (R, T, V); false for the last position's (R, V).</param>
-    public Tensor ForwardCached(Tape tape, KvCache cache, int firstRow, int rowCount, ReadOnlySpan<int> ids, bool allPositions = false)
+    /// <param name="adapter">The LoRA adapter to apply, or null for the base model.</param>
+    public Tensor ForwardCached(Tape tape, KvCache cache, int firstRow, int rowCount, ReadOnlySpan<int> ids, bool allPositions = false,
+        LoraAdapter? adapter = null)
     {
         ArgumentNullException.ThrowIfNull(tape);
         ArgumentNullException.ThrowIfNull(cache);
-        if (cache.LayerCount != Config.LayerCount || cache.HeadCount != Config.HeadCount || cache.HeadSize != Config.HeadSize || cache.Device != Device)
-            throw new ArgumentException("the cache was made for a model of another shape or device; create it from this model's Config and Device.", nameof(cache));
-        if (firstRow < 0 || rowCount < 1 || firstRow + rowCount > cache.Batch)
-            throw new ArgumentOutOfRangeException(nameof(rowCount), $"rows [{firstRow}, {firstRow + rowCount}) are not a non-empty range of the cache's {cache.Batch} rows.");
+        if (rowCount < 1) throw new ArgumentOutOfRangeException(nameof(rowCount), $"rows [{firstRow}, {firstRow + rowCount}) are not a non-empty range of the cache's {cache.Batch} rows.");
         if (ids.Length == 0 || ids.Length % rowCount != 0)
             throw new ArgumentException($"{ids.Length} token ids do not split into {rowCount} rows of at least one token.", nameof(ids));
-        int newLen = ids.Length / rowCount, c = Config.EmbeddingSize;
-        CheckTokens(ids, rowCount, newLen, nameof(ids));
-        var past = cache.Lengths(firstRow, rowCount);
-        for (int r = 0; r < rowCount; r++)
-        {
-            if (past[r] + newLen > cache.Capacity)
-                throw new ArgumentException(
-                    $"cache row {firstRow + r} holds {past[r]} of {cache.Capacity} positions; {newLen} more do not fit. Use a cache with more capacity.", nameof(ids));
-        }
-
+        int newLen = ids.Length / rowCount;
         using var noGrad = tape.NoGrad();
-        int[] positions = ArrayPool<int>.Shared.Rent(ids.Length);
-        for (int i = 0; i < ids.Length; i++) positions[i] = past[i / newLen] + i % newLen;
-        var positionIds = tape.Indices(positions.AsSpan(0, ids.Length));
-        ArrayPool<int>.Shared.Return(positions);
-        var pastIds = tape.Indices(past);
-
-        var shape = new Shape(rowCount, newLen, c);
-        var x = tape.Add(
-            tape.Embedding(tape.Indices(ids), TokenEmbedding.Value, shape),
-            tape.Embedding(positionIds, PositionEmbedding.Value, shape));    // (R, T, C)
-        foreach (var block in _blocks) x = block.ForwardCached(tape, x, cache, pastIds, firstRow);
-        cache.Advance(firstRow, rowCount, newLen);
-
-        if (!allPositions)
-        {
-            var last = tape.NewTensor(new Shape(rowCount, c));                // (R, C)
-            for (int r = 0; r < rowCount; r++)
-                Device.Copy(x.Data.Sub(((r + 1) * newLen - 1) * c, c), last.Data.Sub(r * c, c), c);
-            x = last;
-        }
-        x = FinalNorm.Forward(tape, x);
-        return tape.Linear(x, TokenEmbedding.Value, bias: null);              // (R, T, V) or (R, V)
+        var hidden = ForwardHidden(tape, ids, rowCount, newLen, new ForwardOptions { Cache = cache, CacheFirstRow = firstRow, Adapter = adapter });
+        if (!allPositions) hidden = tape.SelectRows(hidden, LastPositions(tape, rowCount, newLen));  // (R, C)
+        return LmHead.Logits(tape, hidden);                                    // (R, T, V) or (R, V)
     }
 
     /// <summary>Mean next-token cross-entropy of a batch; targets below zero are masked out.</summary>
@@ -163,56 +208,194 @@ public sealed class GptModel : IDisposable
     /// <param name="batch">B.</param>
     /// <param name="seqLen">T.</param>
     /// <param name="dropoutSeed">Seed of this pass's dropout masks.</param>
-    public Tensor Loss(Tape tape, ReadOnlySpan<int> ids, ReadOnlySpan<int> targets, int batch, int seqLen, ulong dropoutSeed = 0)
+    public Tensor Loss(Tape tape, ReadOnlySpan<int> ids, ReadOnlySpan<int> targets, int batch, int seqLen, ulong dropoutSeed = 0) =>
+        Loss(tape, ids, targets, batch, seqLen, new ForwardOptions { DropoutSeed = dropoutSeed });
+
+    /// <summary>Mean next-token cross-entropy of a batch with the given forward options (packing, adapter).</summary>
+    /// <param name="tape">Records the call.</param>
+    /// <param name="ids">B×T input ids.</param>
+    /// <param name="targets">B×T target ids, or −1 to ignore a position.</param>
+    /// <param name="batch">B.</param>
+    /// <param name="seqLen">T.</param>
+    /// <param name="options">Positions, example boundaries, adapter and dropout seed.</param>
+    public Tensor Loss(Tape tape, ReadOnlySpan<int> ids, ReadOnlySpan<int> targets, int batch, int seqLen, in ForwardOptions options)
     {
         if (targets.Length != ids.Length)
             throw new ArgumentException($"{targets.Length} targets for {ids.Length} input tokens; give one target per token.", nameof(targets));
-        int counted = 0;
-        foreach (int t in targets)
-        {
-            if (t >= Config.VocabularySize)
-                throw new ArgumentOutOfRangeException(nameof(targets), $"target id {t} is outside the vocabulary of {Config.VocabularySize} tokens.");
-            if (t >= 0) counted++;
-        }
-
-        var logits = Forward(tape, ids, batch, seqLen, dropoutSeed);
+        int counted = LmHead.CheckTargets(targets);
+        var logits = Forward(tape, ids, batch, seqLen, options);
         return tape.CrossEntropy(logits, tape.Indices(targets), counted);
     }
 
-    /// <summary>Re-initialises every weight as GPT-2 does: N(0, 0.02) for matrices and embeddings,
-    /// residual projections scaled by 1/sqrt(2·n_layer), LayerNorm gains one, biases zero.</summary>
+    /// <summary>Re-initialises every base weight as GPT-2 does: N(0, 0.02) for matrices and embeddings,
+    /// residual projections scaled by 1/√(2·n_layer), LayerNorm gains one, biases zero.</summary>
     /// <param name="seed">The seed; equal seeds give bit-identical weights.</param>
-    public void InitializeWeights(ulong seed)
+    public void InitializeWeights(ulong seed) => Parameters.Initialize(seed);
+
+    /// <summary>
+    /// Adds a LoRA adapter on this model's linear layers (<see cref="LoraConfig.TargetModules"/>), with A
+    /// Kaiming-uniform and B zero as PEFT does, so the adapted model starts equal to the base. The base is
+    /// shared, never copied; the adapter is applied only to passes that name it.
+    /// </summary>
+    /// <param name="name">The adapter's name, unique on this model.</param>
+    /// <param name="config">Rank, alpha, dropout and targets; validated.</param>
+    /// <param name="seed">Seed of A's initial values.</param>
+    /// <param name="freezeBase">True (default, as PEFT) to freeze the base weights, so training updates only adapters and heads.</param>
+    public LoraAdapter AddLoraAdapter(string name, LoraConfig config, ulong seed = 0, bool freezeBase = true)
     {
-        var values = new float[Parameters.Count];
-        ulong stream = new CounterRng(seed).Fork(1).Seed;
-        float residualStd = 0.02f / MathF.Sqrt(2f * Config.LayerCount);
-        foreach (var p in Parameters.Items)
+        var adapter = new LoraAdapter(this, name, config);
+        adapter.Parameters.Initialize(seed);
+        Register(adapter);
+        if (freezeBase) Parameters.Trainable = false;
+        return adapter;
+    }
+
+    /// <summary>Registers an adapter made for this model (loaded from a file, say).</summary>
+    /// <param name="adapter">The adapter; its name must be new here.</param>
+    internal void Register(LoraAdapter adapter)
+    {
+        if (adapter.Model != this) throw new ArgumentException($"adapter '{adapter.Name}' was made for another model.", nameof(adapter));
+        lock (_adapterLock)
         {
-            var span = values.AsSpan((int)p.Offset, p.Value.Length);
-            if (p.Name.EndsWith(".bias", StringComparison.Ordinal)) span.Clear();
-            else if (p.Name.Contains(".ln_", StringComparison.Ordinal) || p.Name.StartsWith("ln_f", StringComparison.Ordinal)) span.Fill(1f);
-            else
+            if (_adapters.ContainsKey(adapter.Name))
             {
-                float std = p.Name.EndsWith("c_proj.weight", StringComparison.Ordinal) ? residualStd : 0.02f;
-                FillGaussian(values, (int)p.Offset, p.Value.Length, std, stream);
+                adapter.Dispose();
+                throw new ArgumentException($"an adapter named '{adapter.Name}' is already loaded; remove it first or choose another name.", nameof(adapter));
             }
+
+            // Copy-on-write: concurrent passes read the dictionary without taking the lock.
+            _adapters = new Dictionary<string, LoraAdapter>(_adapters, StringComparer.Ordinal) { [adapter.Name] = adapter };
+        }
+    }
+
+    /// <summary>The adapter loaded under <paramref name="name"/>.</summary>
+    /// <param name="name">The adapter's name.</param>
+    /// <exception cref="KeyNotFoundException">No adapter of that name is loaded; the message lists those that are.</exception>
+    public LoraAdapter GetAdapter(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _adapters.TryGetValue(name, out var adapter)
+            ? adapter
+            : throw new KeyNotFoundException(_adapters.Count == 0
+                ? $"no adapter named '{name}' is loaded: this model has no adapters. Load or add one first."
+                : $"no adapter named '{name}' is loaded; loaded adapters: {string.Join(", ", _adapters.Keys.Order(StringComparer.Ordinal))}.");
+    }
+
+    /// <summary>Unloads an adapter and frees its weights (unmerging it first if merged).</summary>
+    /// <param name="name">The adapter's name.</param>
+    public void RemoveAdapter(string name)
+    {
+        var adapter = GetAdapter(name);
+        if (adapter.IsMerged) adapter.Unmerge();
+        lock (_adapterLock)
+        {
+            var remaining = new Dictionary<string, LoraAdapter>(_adapters, StringComparer.Ordinal);
+            remaining.Remove(name);
+            _adapters = remaining;
         }
 
-        Parameters.CopyValuesFrom(values);
+        adapter.Dispose();
     }
+
+    /// <summary>Every parameter segment: the base, then each adapter's.</summary>
+    public IEnumerable<ParameterSegment> Segments => [Parameters, .. _adapters.Values.Select(a => a.Parameters)];
 
     /// <summary>Loads a model from a Hugging Face GPT-2 folder (<c>config.json</c> + <c>model.safetensors</c>).</summary>
     /// <param name="directory">The folder.</param>
     /// <param name="device">Where the weights go (the CPU when null).</param>
-    public static GptModel FromPretrained(string directory, Device? device = null) => IO.Gpt2Weights.Load(directory, device);
+    public static GptModel FromPretrained(string directory, Device? device = null)
+    {
+        var config = GptModelFiles.ReadConfig(directory);
+        var model = new GptModel(config, device ?? Device.Cpu, allocate: true);
+        try
+        {
+            GptModelFiles.LoadWeights(directory, model);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
 
-    /// <summary>Saves the model as a Hugging Face GPT-2 folder; <see cref="FromPretrained"/> loads it back bit-identically.</summary>
+    /// <summary>Saves the base model as a Hugging Face GPT-2 folder; <see cref="FromPretrained"/> loads it back bit-identically.</summary>
     /// <param name="directory">Target folder (created if needed).</param>
-    public void Save(string directory) => IO.Gpt2Weights.Save(this, directory);
+    public void Save(string directory) => GptModelFiles.Save(this, directory);
 
-    /// <summary>Frees the weights.</summary>
-    public void Dispose() => Parameters.Dispose();
+    /// <summary>Frees the weights and every adapter.</summary>
+    public void Dispose()
+    {
+        foreach (var adapter in _adapters.Values) adapter.Dispose();
+        Parameters.Dispose();
+    }
+
+    private LoraAdapter? CheckAdapter(LoraAdapter? adapter)
+    {
+        if (adapter is not null && (adapter.Model != this || !_adapters.TryGetValue(adapter.Name, out var loaded) || loaded != adapter))
+            throw new ArgumentException($"adapter '{adapter.Name}' is not loaded on this model.", nameof(adapter));
+        if (MergedAdapter is not null && adapter != MergedAdapter)
+            throw new InvalidOperationException(
+                $"adapter '{MergedAdapter.Name}' is merged into the base weights, so the base model and other adapters are not available; unmerge it first.");
+        return adapter;
+    }
+
+    private int[] CheckCache(KvCache cache, int firstRow, int rowCount, int newLen)
+    {
+        if (cache.LayerCount != Config.LayerCount || cache.HeadCount != Config.HeadCount || cache.HeadSize != Config.HeadSize || cache.Device != Device)
+            throw new ArgumentException("the cache was made for a model of another shape or device; create it from this model's Config and Device.", nameof(cache));
+        if (firstRow < 0 || rowCount < 1 || firstRow + rowCount > cache.Batch)
+            throw new ArgumentOutOfRangeException(nameof(rowCount), $"rows [{firstRow}, {firstRow + rowCount}) are not a non-empty range of the cache's {cache.Batch} rows.");
+        var past = cache.Lengths(firstRow, rowCount).ToArray();
+        for (int r = 0; r < rowCount; r++)
+        {
+            if (past[r] + newLen > cache.Capacity)
+                throw new ArgumentException(
+                    $"cache row {firstRow + r} holds {past[r]} of {cache.Capacity} positions; {newLen} more do not fit. Use a cache with more capacity.", "ids");
+        }
+
+        return past;
+    }
+
+    private IndexTensor PositionIds(Tape tape, int[]? positions, int[]? past, int batch, int seqLen)
+    {
+        int n = batch * seqLen;
+        if (positions is not null)
+        {
+            if (past is not null) throw new ArgumentException("explicit positions cannot be combined with a key/value cache (the cache sets them).", nameof(positions));
+            if (positions.Length != n) throw new ArgumentException($"{positions.Length} position ids for {batch} × {seqLen} tokens.", nameof(positions));
+            foreach (int p in positions)
+                if ((uint)p >= (uint)Config.ContextLength)
+                    throw new ArgumentOutOfRangeException(nameof(positions), $"position {p} is outside the model's context of {Config.ContextLength}.");
+            return tape.Indices(positions);
+        }
+
+        int[] rented = ArrayPool<int>.Shared.Rent(n);
+        for (int i = 0; i < n; i++) rented[i] = (past is null ? 0 : past[i / seqLen]) + i % seqLen;
+        var ids = tape.Indices(rented.AsSpan(0, n));
+        ArrayPool<int>.Shared.Return(rented);
+        return ids;
+    }
+
+    private static void CheckSegmentStarts(int[] starts, int batch, int seqLen)
+    {
+        if (starts.Length != batch * seqLen)
+            throw new ArgumentException($"{starts.Length} segment starts for {batch} × {seqLen} tokens.", nameof(starts));
+        for (int i = 0; i < starts.Length; i++)
+        {
+            int t = i % seqLen;
+            if (starts[i] < 0 || starts[i] > t || (t > 0 && starts[i] != starts[i - 1] && starts[i] != t))
+                throw new ArgumentException($"segment start {starts[i]} at row {i / seqLen}, position {t} does not describe contiguous examples; " +
+                    "each token's start is its example's first index in the row.", nameof(starts));
+        }
+    }
+
+    private static IndexTensor LastPositions(Tape tape, int rows, int seqLen)
+    {
+        Span<int> last = rows <= 256 ? stackalloc int[rows] : new int[rows];
+        for (int r = 0; r < rows; r++) last[r] = (r + 1) * seqLen - 1;
+        return tape.Indices(last);
+    }
 
     private void CheckTokens(ReadOnlySpan<int> ids, int batch, int seqLen, string name)
     {
@@ -226,23 +409,5 @@ public sealed class GptModel : IDisposable
         foreach (int id in ids)
             if ((uint)id >= (uint)Config.VocabularySize)
                 throw new ArgumentOutOfRangeException(name, $"token id {id} is outside the vocabulary of {Config.VocabularySize} tokens.");
-    }
-
-    // Element i of the whole parameter vector gets the i-th Gaussian of the init stream, so the
-    // values do not depend on how the fill is split across threads.
-    private static void FillGaussian(float[] values, int offset, int count, float std, ulong seed)
-    {
-        const int chunk = 1 << 16;
-        Parallel.For(0, (count + chunk - 1) / chunk, c =>
-        {
-            int end = Math.Min(count, (c + 1) * chunk);
-            for (int i = c * chunk; i < end; i++)
-            {
-                ulong index = (ulong)(offset + i);
-                double u1 = 1.0 - (CounterRng.Hash(seed, 2 * index) >> 11) * (1.0 / (1UL << 53));
-                double u2 = (CounterRng.Hash(seed, 2 * index + 1) >> 11) * (1.0 / (1UL << 53));
-                values[offset + i] = (float)(std * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2));
-            }
-        });
     }
 }

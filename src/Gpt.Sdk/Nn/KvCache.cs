@@ -5,7 +5,7 @@ namespace Gpt.Sdk.Nn;
 /// <summary>
 /// The keys and values of the positions a model has already seen, per layer, so that decoding a new
 /// token costs one position's work instead of recomputing the whole prefix
-/// (<see cref="GptModel.ForwardCached(Tensors.Tape, KvCache, ReadOnlySpan{int}, bool)"/>). It holds
+/// (<see cref="GptModel.ForwardCached(Tensors.Tape, KvCache, ReadOnlySpan{int}, bool, Lora.LoraAdapter?)"/>). It holds
 /// <see cref="Batch"/> independent rows (sequences) of up to <see cref="Capacity"/> positions each;
 /// rows may hold different lengths. Owned by one request at a time (not thread-safe); dispose it to
 /// free its memory. Layout, one buffer: (layers, keys|values, B, NH, L, HS).

@@ -7,15 +7,16 @@ public sealed class LayerNorm
 {
     private readonly float _epsilon;
 
-    /// <summary>Declares <c>{name}.weight</c> and <c>{name}.bias</c>, both (size).</summary>
-    /// <param name="parameters">Where the parameters are carved from.</param>
+    /// <summary>Declares <c>{name}.weight</c> (ones) and <c>{name}.bias</c> (zeros), both (size).</summary>
+    /// <param name="segment">Where the parameters are declared.</param>
     /// <param name="name">Key prefix, e.g. <c>h.0.ln_1</c>.</param>
     /// <param name="size">Channel count.</param>
     /// <param name="epsilon">Added to the variance.</param>
-    public LayerNorm(ParameterCollection parameters, string name, int size, float epsilon)
+    public LayerNorm(ParameterSegment segment, string name, int size, float epsilon)
     {
-        Weight = parameters.Add($"{name}.weight", new Shape(size));
-        Bias = parameters.Add($"{name}.bias", new Shape(size));
+        ArgumentNullException.ThrowIfNull(segment);
+        Weight = segment.Declare($"{name}.weight", new Shape(size), ParameterInit.Ones);
+        Bias = segment.Declare($"{name}.bias", new Shape(size), ParameterInit.Zeros);
         _epsilon = epsilon;
     }
 

@@ -2,38 +2,48 @@ using Gpt.Sdk.Tensors;
 
 namespace Gpt.Sdk.Nn;
 
-/// <summary>A named, trainable tensor: a view into its collection's value buffer, with its gradient a
-/// view at the same offset of the gradient buffer.</summary>
+/// <summary>A named tensor of a <see cref="ParameterSegment"/>: a view into the segment's value buffer, with
+/// its gradient a view at the same offset of the segment's gradient buffer while the segment is trainable.
+/// How it is initialised and how it is stored in files are declared with it.</summary>
 public sealed class Parameter
 {
-    internal Parameter(string name, Tensor value, long offset)
+    internal Parameter(ParameterSegment segment, string name, Shape shape, long offset, ParameterInit init, bool storedTransposed, bool decays)
     {
+        Segment = segment;
         Name = name;
-        Value = value;
+        Value = new Tensor(shape, default);
         Offset = offset;
+        Init = init;
+        StoredTransposed = storedTransposed;
+        Decays = decays;
     }
 
-    /// <summary>The Hugging Face style key, e.g. <c>h.0.attn.c_attn.weight</c>.</summary>
+    /// <summary>The key, e.g. <c>h.0.attn.c_attn.weight</c> (Hugging Face GPT-2's, without <c>transformer.</c>).</summary>
     public string Name { get; }
 
-    /// <summary>The values; <see cref="Tensor.Grad"/> is the accumulated gradient.</summary>
+    /// <summary>The segment the parameter lives in.</summary>
+    public ParameterSegment Segment { get; }
+
+    /// <summary>The values; <see cref="Tensor.Grad"/> is the accumulated gradient while the segment is trainable.</summary>
     public Tensor Value { get; }
 
     /// <summary>Dimensions of the value.</summary>
     public Shape Shape => Value.Shape;
 
-    /// <summary>Position of the first element in the collection's buffers.</summary>
+    /// <summary>Position of the first element in the segment's buffers.</summary>
     public long Offset { get; }
 
-    /// <summary>Whether AdamW applies weight decay: matrices and embeddings yes, biases and norms no.</summary>
-    public bool Decays => Value.Shape.Rank >= 2;
+    /// <summary>How the parameter is initialised.</summary>
+    public ParameterInit Init { get; }
 
-    /// <summary>A frozen parameter gets no gradient and no optimizer update (LoRA freezes the base model).</summary>
-    public bool Frozen
-    {
-        get => !Value.RequiresGrad;
-        set => Value.RequiresGrad = !value;
-    }
+    /// <summary>True when files store this (out, in) matrix transposed, as (in, out): GPT-2's <c>Conv1D</c> layers.</summary>
+    public bool StoredTransposed { get; }
+
+    /// <summary>Whether AdamW applies weight decay (matrices and embeddings yes, biases and norms no).</summary>
+    public bool Decays { get; }
+
+    /// <summary>True while the segment is frozen: no gradient, no optimizer update.</summary>
+    public bool Frozen => !Segment.Trainable;
 
     /// <inheritdoc />
     public override string ToString() => $"{Name} {Shape}";

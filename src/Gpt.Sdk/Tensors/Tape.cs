@@ -5,7 +5,7 @@ namespace Gpt.Sdk.Tensors;
 /// <summary>
 /// Reverse-mode automatic differentiation over fused ops. Ops called through a tape (the extension
 /// methods in <c>Tensors/Ops</c>) write their outputs into tensors the tape owns and, while the tape
-/// records, remember what their backward pass needs; <see cref="Backward"/> replays them in reverse.
+/// records, remember what their backward pass needs; <see cref="Backward(Tensor, float)"/> replays them in reverse.
 /// One tape serves one forward/backward at a time: keep it and call <see cref="Reset"/> between steps
 /// so buffers are reused. Not thread-safe; give each concurrent request its own tape.
 /// </summary>
@@ -15,6 +15,7 @@ public sealed class Tape : IDisposable
     private TapeEntry[] _entries = new TapeEntry[64];
     private int _count;
     private int _noGradDepth;
+    private int _running;
 
     /// <summary>Creates a tape whose tensors live on <paramref name="device"/>.</summary>
     /// <param name="device">The device ops run on.</param>
@@ -27,7 +28,7 @@ public sealed class Tape : IDisposable
     /// <summary>The device ops run on.</summary>
     public Device Device { get; }
 
-    /// <summary>True when ops record themselves for <see cref="Backward"/> (not inside <see cref="NoGrad"/>).</summary>
+    /// <summary>True when ops record themselves for <see cref="Backward(Tensor, float)"/> (not inside <see cref="NoGrad"/>).</summary>
     public bool IsRecording => _noGradDepth == 0;
 
     /// <summary>True when dropout and other training-only behaviour is on.</summary>
@@ -86,16 +87,63 @@ public sealed class Tape : IDisposable
     /// <param name="seed">d(objective)/d(output) for every element (e.g. 1/accumulation steps).</param>
     public void Backward(Tensor output, float seed = 1f)
     {
+        CheckDifferentiable(output);
+        Device.Fill(GradOf(output), seed, output.Length);
+        RunBackward();
+    }
+
+    /// <summary>
+    /// Back-propagates a given gradient of <paramref name="output"/>: adds Σ gradient·d(output)/d(x) to every x that
+    /// requires a gradient. For objectives whose loss is computed elsewhere, e.g. over a whole batch of embeddings made
+    /// chunk by chunk (gradient caching), or on the host.
+    /// </summary>
+    /// <param name="output">A tensor made by an op recorded on this tape.</param>
+    /// <param name="gradient">d(objective)/d(output), of the same element count.</param>
+    public void Backward(Tensor output, ReadOnlySpan<float> gradient)
+    {
+        CheckDifferentiable(output);
+        if (gradient.Length != output.Length)
+            throw new ArgumentException($"the gradient has {gradient.Length} elements; the output {output.Shape} has {output.Length}.", nameof(gradient));
+        var grad = GradOf(output);
+        var upload = _arena.Rent(output.Shape);
+        Device.Upload(gradient, upload.Data);
+        Device.AddInPlace(grad, upload.Data, output.Length);
+        RunBackward();
+    }
+
+    /// <summary>True when no op recorded before the one whose backward is running reads <paramref name="tensor"/>'s values in
+    /// its own backward, so that backward may overwrite them (cross-entropy writes the logits' gradient over the logits).</summary>
+    internal bool CanOverwrite(Tensor tensor)
+    {
+        for (int i = 0; i < _running; i++)
+        {
+            ref readonly TapeEntry e = ref _entries[i];
+            if (e.Input0 == tensor || e.Input1 == tensor || e.Input2 == tensor || e.Saved0 == tensor || e.Saved1 == tensor
+                || (e.Output == tensor && e.Op.ReadsOutput))
+                return false;
+        }
+
+        return true;
+    }
+
+    private static void CheckDifferentiable(Tensor output)
+    {
         ArgumentNullException.ThrowIfNull(output);
         if (!output.RequiresGrad)
             throw new InvalidOperationException(
                 "the tensor does not depend on any parameter that requires a gradient, or it was computed inside NoGrad(); nothing to differentiate.");
-        Device.Fill(GradOf(output), seed, output.Length);
+    }
+
+    private void RunBackward()
+    {
         for (int i = _count - 1; i >= 0; i--)
         {
             ref readonly TapeEntry entry = ref _entries[i];
+            _running = i;
             if (entry.Output!.Grad is not null) entry.Op.Backward(this, in entry);
         }
+
+        _running = 0;
     }
 
     /// <summary>Records an op call if the tape is recording and the output needs a gradient.</summary>

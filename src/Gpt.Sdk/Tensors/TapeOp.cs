@@ -6,6 +6,10 @@ internal abstract class TapeOp
 {
     /// <summary>Adds this call's contribution to the gradients of its inputs.</summary>
     public abstract void Backward(Tape tape, in TapeEntry entry);
+
+    /// <summary>Whether <see cref="Backward"/> reads the output's values (softmax and attention do), so another op
+    /// must not overwrite them before this backward has run.</summary>
+    public virtual bool ReadsOutput => true;
 }
 
 /// <summary>One recorded op call: its inputs, output, saved tensors and scalar arguments. A struct in

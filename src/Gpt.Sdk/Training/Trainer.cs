@@ -6,44 +6,63 @@ using Gpt.Sdk.Tensors;
 namespace Gpt.Sdk.Training;
 
 /// <summary>
-/// Pretrains a <see cref="GptModel"/> on next-token prediction: seeded batches, AdamW, warm-up +
-/// cosine schedule, gradient accumulation, global-norm clipping, a guard that skips steps whose loss
-/// or gradient is not finite, periodic evaluation and checkpoints. For given seeds and thread count a
-/// run is bit-reproducible, and a run resumed from a checkpoint continues bit-identically.
+/// Trains a <see cref="GptModel"/> (its base weights, a LoRA adapter, heads: whatever is trainable) on an
+/// <see cref="ITrainingObjective"/>: AdamW, warm-up + cosine schedule, gradient accumulation, global-norm
+/// clipping, a guard that skips steps whose loss or gradient is not finite, periodic evaluation and
+/// checkpoints, and resuming from the checkpoint folder. For given seeds and thread count a run is
+/// bit-reproducible, and a resumed run continues bit-identically.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
     private const ulong DropoutStream = 0xD50;
     private const ulong EvalStream = 0xE7A1;
 
-    private readonly TokenDataset _train;
-    private readonly TokenDataset? _validation;
-    private readonly BatchSampler _sampler;
+    private readonly ITrainingObjective _objective;
+    private readonly bool _hasEvaluation, _finalValidation;
     private readonly Tape _tape;
     private readonly LearningRateSchedule _schedule;
-    private readonly int[] _inputs, _targets;
 
-    /// <summary>Prepares a run; nothing is computed until <see cref="TrainStep"/> or <see cref="RunAsync"/>.</summary>
+    /// <summary>Prepares a language-modelling run on a token corpus (pretraining); nothing is computed until
+    /// <see cref="TrainStep"/> or <see cref="RunAsync"/>.</summary>
     /// <param name="model">The model to train (updated in place).</param>
     /// <param name="trainData">Training tokens.</param>
-    /// <param name="validationData">Held-out tokens for evaluation, or null.</param>
-    /// <param name="options">Hyper-parameters; validated.</param>
+    /// <param name="validationData">Held-out tokens for evaluation, or null (evaluation then reads fixed training windows).</param>
+    /// <param name="options">Hyper-parameters; validated. <see cref="TrainingOptions.BatchSize"/> and
+    /// <see cref="TrainingOptions.SequenceLength"/> shape the windows.</param>
     public Trainer(GptModel model, TokenDataset trainData, TokenDataset? validationData, TrainingOptions options)
+        : this(model, WindowObjective(model, trainData, validationData, options), options, adapter: null, finalValidation: validationData is not null)
+    {
+    }
+
+    /// <summary>Prepares a run of any objective; nothing is computed until <see cref="TrainStep"/> or <see cref="RunAsync"/>.</summary>
+    /// <param name="model">The model to train (updated in place).</param>
+    /// <param name="objective">The loss and its data.</param>
+    /// <param name="options">Hyper-parameters; validated.</param>
+    /// <param name="adapter">The LoRA adapter every pass applies (and that is trained if its segment is trainable), or null.</param>
+    public Trainer(GptModel model, ITrainingObjective objective, TrainingOptions options, Nn.Lora.LoraAdapter? adapter = null)
+        : this(model, objective, options, adapter, finalValidation: true)
+    {
+    }
+
+    private Trainer(GptModel model, ITrainingObjective objective, TrainingOptions options, Nn.Lora.LoraAdapter? adapter, bool finalValidation)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
-        _train = trainData ?? throw new ArgumentNullException(nameof(trainData));
+        _objective = objective ?? throw new ArgumentNullException(nameof(objective));
         Options = (options ?? throw new ArgumentNullException(nameof(options))).Validate();
-        if (options.SequenceLength > model.Config.ContextLength)
-            throw new ArgumentException($"sequence length {options.SequenceLength} exceeds the model's context of {model.Config.ContextLength}.", nameof(options));
-        _validation = validationData;
-        if (validationData is not null && validationData.Length < options.SequenceLength + 1)
-            throw new ArgumentException($"the validation set has {validationData.Length} tokens; it needs at least {options.SequenceLength + 1}.", nameof(validationData));
-        _sampler = new BatchSampler(trainData, options.BatchSize, options.SequenceLength, options.Seed);
-        Optimizer = new AdamW(model.Parameters, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+        if (adapter is not null && model.Adapters.GetValueOrDefault(adapter.Name) != adapter)
+            throw new ArgumentException($"adapter '{adapter.Name}' is not loaded on this model.", nameof(adapter));
+        Adapter = adapter;
+        _hasEvaluation = objective is not NextTokenObjective next || next.HasEvaluationData;
+        _finalValidation = finalValidation && _hasEvaluation;
+        var segments = new List<ParameterSegment>();
+        if (model.Parameters.Trainable) segments.Add(model.Parameters);
+        if (adapter is { Parameters.Trainable: true }) segments.Add(adapter.Parameters);
+        segments.AddRange(objective.Segments.Where(s => s.Trainable));
+        if (segments.Count == 0)
+            throw new ArgumentException("nothing is trainable: the base model is frozen and no trainable adapter or head was given.", nameof(model));
+        Optimizer = new AdamW(segments, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
         _tape = new Tape(model.Device);
         _schedule = new LearningRateSchedule(options.LearningRate, options.MinLearningRate, options.WarmupSteps, options.MaxSteps);
-        _inputs = new int[options.BatchSize * options.SequenceLength];
-        _targets = new int[_inputs.Length];
     }
 
     /// <summary>The model being trained.</summary>
@@ -64,12 +83,14 @@ public sealed class Trainer : IDisposable
     /// <summary>Bytes of activation and gradient memory held between steps.</summary>
     public long ActivationBytes => _tape.BytesHeld;
 
+    /// <summary>The adapter trained and applied, or null.</summary>
+    public Nn.Lora.LoraAdapter? Adapter { get; }
+
     /// <summary>Runs one optimizer step (all accumulation micro-batches) and reports it.</summary>
     public TrainingProgress TrainStep()
     {
         long started = Stopwatch.GetTimestamp();
-        var parameters = Model.Parameters;
-        parameters.ZeroGradients();
+        Optimizer.ZeroGradients();
         int accumulation = Options.GradientAccumulationSteps;
         ulong dropoutSeed = CounterRng.Hash(Options.Seed ^ DropoutStream, (ulong)Step);
         double lossSum = 0;
@@ -78,8 +99,7 @@ public sealed class Trainer : IDisposable
         for (int micro = 0; micro < accumulation; micro++)
         {
             _tape.Reset();
-            _sampler.Next(_inputs, _targets);
-            var loss = Model.Loss(_tape, _inputs, _targets, Options.BatchSize, Options.SequenceLength, CounterRng.Hash(dropoutSeed, (ulong)micro));
+            var loss = _objective.TrainingLoss(_tape, new TrainingContext(Model, Adapter, CounterRng.Hash(dropoutSeed, (ulong)micro)));
             loss.CopyTo(scalar);
             lossSum += scalar[0];
             _tape.Backward(loss, 1f / accumulation);
@@ -87,7 +107,7 @@ public sealed class Trainer : IDisposable
 
         _tape.Reset();
         float meanLoss = (float)(lossSum / accumulation);
-        float norm = (float)Math.Sqrt(parameters.Device.SumOfSquares(parameters.AllGradients));
+        float norm = (float)Optimizer.GradientNorm();
         float rate = _schedule.At(Step);
         bool skip = !float.IsFinite(meanLoss) || !float.IsFinite(norm);
         if (skip)
@@ -103,33 +123,34 @@ public sealed class Trainer : IDisposable
         Step++;
         var elapsed = Stopwatch.GetElapsedTime(started);
         double seconds = elapsed.TotalSeconds;
-        double tokens = (double)Options.BatchSize * Options.SequenceLength * accumulation;
+        double tokens = (double)_objective.TokensPerBatch * accumulation;
         return new TrainingProgress(Step, Options.MaxSteps, meanLoss, rate, norm, tokens / Math.Max(seconds, 1e-9),
             null, skip, SkippedSteps, elapsed, TimeSpan.Zero);
     }
 
-    /// <summary>Mean loss over <see cref="TrainingOptions.EvalBatches"/> fixed batches of the validation
-    /// set (the training set when there is none), without dropout or gradients.</summary>
+    /// <summary>Mean loss over at most <see cref="TrainingOptions.EvalBatches"/> fixed held-out batches, without dropout or
+    /// gradients.</summary>
     public float Evaluate()
     {
-        var data = _validation ?? _train;
-        var sampler = new BatchSampler(data, Options.BatchSize, Options.SequenceLength, Options.Seed ^ EvalStream);
-        double sum = 0;
-        Span<float> scalar = stackalloc float[1];
         _tape.IsTraining = false;
+        float loss;
         using (_tape.NoGrad())
-        {
-            for (int i = 0; i < Options.EvalBatches; i++)
-            {
-                _tape.Reset();
-                sampler.Next(_inputs, _targets);
-                Model.Loss(_tape, _inputs, _targets, Options.BatchSize, Options.SequenceLength).CopyTo(scalar);
-                sum += scalar[0];
-            }
-        }
-
+            loss = _objective.Evaluate(_tape, new TrainingContext(Model, Adapter, 0), Options.EvalBatches);
         _tape.Reset();
-        return (float)(sum / Options.EvalBatches);
+        return loss;
+    }
+
+    /// <summary>The checkpoint file of this run (in <see cref="TrainingOptions.CheckpointDirectory"/>), or null when none is kept.</summary>
+    public string? CheckpointPath => Options.CheckpointDirectory is null ? null : Path.Combine(Options.CheckpointDirectory, Checkpoint.FileName);
+
+    /// <summary>Restores the run from its checkpoint folder when a checkpoint is there (weights of every trained
+    /// segment, moments, step and data position), so the run continues bit-identically.</summary>
+    /// <returns>True when a checkpoint was loaded.</returns>
+    public bool TryResume()
+    {
+        if (CheckpointPath is not { } path || !File.Exists(path)) return false;
+        LoadCheckpoint(path);
+        return true;
     }
 
     /// <summary>
@@ -145,16 +166,16 @@ public sealed class Trainer : IDisposable
     /// <summary>Writes a checkpoint of the current state.</summary>
     /// <param name="path">Target file (replaced atomically).</param>
     public void SaveCheckpoint(string path) =>
-        Checkpoint.Save(path, Model, Optimizer, new Checkpoint.State(Model.Config, Step, Optimizer.StepCount, _sampler.Position, SkippedSteps, Options.Seed));
+        Checkpoint.Save(path, Optimizer, new Checkpoint.State(Model.Config, Step, Optimizer.StepCount, _objective.DataPosition, SkippedSteps, Options.Seed));
 
-    /// <summary>Restores weights, moments, step and data position from a checkpoint of this model's shape.</summary>
+    /// <summary>Restores trained weights, moments, step and data position from a checkpoint of this run's shape.</summary>
     /// <param name="path">The checkpoint file.</param>
     public void LoadCheckpoint(string path)
     {
-        var state = Checkpoint.Load(path, Model, Optimizer);
+        var state = Checkpoint.Load(path, Model.Config, Optimizer);
         Step = state.Step;
         SkippedSteps = state.SkippedSteps;
-        _sampler.Position = state.DataPosition;
+        _objective.DataPosition = state.DataPosition;
     }
 
     /// <summary>Frees the optimizer's moments and the activation memory (not the model).</summary>
@@ -169,7 +190,7 @@ public sealed class Trainer : IDisposable
         var clock = Stopwatch.StartNew();
         int firstStep = Step;
         float lastLoss = float.NaN;
-        string? checkpointPath = Options.CheckpointDirectory is null ? null : Path.Combine(Options.CheckpointDirectory, Checkpoint.FileName);
+        string? checkpointPath = CheckpointPath;
         while (Step < Options.MaxSteps)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -181,7 +202,7 @@ public sealed class Trainer : IDisposable
             var report = TrainStep();
             lastLoss = report.Loss;
             float? validation = null;
-            if (Options.EvalInterval > 0 && (Step % Options.EvalInterval == 0 || Step == Options.MaxSteps)) validation = Evaluate();
+            if (_hasEvaluation && Options.EvalInterval > 0 && (Step % Options.EvalInterval == 0 || Step == Options.MaxSteps)) validation = Evaluate();
             if (checkpointPath is not null && Options.CheckpointInterval > 0 && Step % Options.CheckpointInterval == 0) SaveCheckpoint(checkpointPath);
             double perStep = clock.Elapsed.TotalSeconds / (Step - firstStep);
             progress?.Report(report with
@@ -193,7 +214,24 @@ public sealed class Trainer : IDisposable
         }
 
         if (checkpointPath is not null) SaveCheckpoint(checkpointPath);
-        float? finalValidation = _validation is null ? null : Evaluate();
+        float? finalValidation = _finalValidation ? Evaluate() : null;
         return new TrainingResult(Step, lastLoss, finalValidation, SkippedSteps, clock.Elapsed);
+    }
+
+    // Pretraining's objective: random windows of the corpus; evaluation reads fixed windows of the validation set (the
+    // training set when there is none), drawn from a stream of their own.
+    private static NextTokenObjective WindowObjective(GptModel model, TokenDataset trainData, TokenDataset? validationData, TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(trainData);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.SequenceLength > model.Config.ContextLength)
+            throw new ArgumentException($"sequence length {options.SequenceLength} exceeds the model's context of {model.Config.ContextLength}.", nameof(options));
+        if (validationData is not null && validationData.Length < options.SequenceLength + 1)
+            throw new ArgumentException($"the validation set has {validationData.Length} tokens; it needs at least {options.SequenceLength + 1}.", nameof(validationData));
+        var train = new TokenWindowSource(trainData, options.BatchSize, options.SequenceLength, options.Seed);
+        var evaluation = new TokenWindowSource(validationData ?? trainData, options.BatchSize, options.SequenceLength, options.Seed ^ EvalStream);
+        return new NextTokenObjective(train, evaluation);
     }
 }

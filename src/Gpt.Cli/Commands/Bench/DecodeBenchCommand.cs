@@ -63,7 +63,7 @@ internal static unsafe class DecodeBenchCommand
 
         // Contention from other processes moves both the decode speed and the bandwidth, so each run measures
         // the bandwidth right before it and the fraction is taken per run; the median run is reported.
-        long weightBytes = (config.ParameterCount - (long)config.ContextLength * config.EmbeddingSize) * sizeof(float);
+        long weightBytes = (model.ParameterCount - (long)config.ContextLength * config.EmbeddingSize) * sizeof(float);
         double bestPrefill = double.MaxValue, bestStep = double.MaxValue, bestBandwidth = 0;
         var fractions = new List<double>();
         using var probe = new BandwidthProbe();

@@ -20,6 +20,8 @@ public static partial class TensorOps
     {
         public static readonly AddBackward Instance = new();
 
+        public override bool ReadsOutput => false;
+
         public override void Backward(Tape tape, in TapeEntry e)
         {
             var dOut = e.Output!.Grad!.Data;

@@ -5,8 +5,10 @@ public static partial class TensorOps
     /// <summary>
     /// Mean softmax cross-entropy of logits (…, V) against targets, over the targets that are not
     /// negative (a negative target masks its row out, e.g. prompt tokens in fine-tuning). Returns a
-    /// scalar. Backward writes the logits' gradient over the logits themselves (they are not needed
-    /// again), saving a (rows, V) buffer.
+    /// scalar. When no earlier op's backward reads the logits, backward writes their gradient over the
+    /// logits themselves, saving a (rows, V) buffer; otherwise (the same logits also feed
+    /// <see cref="TokenLogProbs"/>, say) it computes the gradient aside and adds it. Read the logits
+    /// before <see cref="Tape.Backward(Tensor, float)"/> if you need them afterwards.
     /// </summary>
     /// <param name="tape">The tape recording the call.</param>
     /// <param name="logits">Unnormalised scores (…, V).</param>
@@ -35,6 +37,8 @@ public static partial class TensorOps
     {
         public static readonly CrossEntropyBackward Instance = new();
 
+        public override bool ReadsOutput => false;
+
         public override void Backward(Tape tape, in TapeEntry e)
         {
             var logits = e.Input0!;
@@ -44,16 +48,16 @@ public static partial class TensorOps
             // Each row's loss enters the mean with weight 1/counted; reuse the per-row loss buffer for dLoss.
             var dLosses = e.Saved0!.Data;
             tape.Device.Fill(dLosses, seed[0] / e.Int0, rows);
-            if (logits.Grad is null)
+            if (logits.Grad is null && tape.CanOverwrite(logits))
             {
                 tape.Device.CrossEntropyBackward(logits.Data, e.Saved1!.Data, e.Indices!.Data, dLosses, tape.GradInPlace(logits), rows, vocab);
                 return;
             }
 
-            // The logits already carry a gradient from elsewhere: compute ours aside and add it.
+            // The logits carry a gradient from elsewhere, or another op still reads them: compute ours aside and add it.
             var scratch = tape.NewTensor(logits.Shape);
             tape.Device.CrossEntropyBackward(logits.Data, e.Saved1!.Data, e.Indices!.Data, dLosses, scratch.Data, rows, vocab);
-            tape.Device.AddInPlace(logits.Grad.Data, scratch.Data, logits.Length);
+            tape.Device.AddInPlace(tape.GradOf(logits), scratch.Data, logits.Length);
         }
     }
 }

@@ -26,6 +26,8 @@ public static partial class TensorOps
     {
         public static readonly DropoutBackward Instance = new();
 
+        public override bool ReadsOutput => false;
+
         public override void Backward(Tape tape, in TapeEntry e) =>
             tape.Device.DropoutBackward(e.Output!.Grad!.Data, tape.GradOf(e.Input0), e.Input0!.Length, e.Float0, e.Seed);
     }

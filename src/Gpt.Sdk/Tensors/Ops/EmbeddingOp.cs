@@ -23,6 +23,8 @@ public static partial class TensorOps
     {
         public static readonly EmbeddingBackward Instance = new();
 
+        public override bool ReadsOutput => false;
+
         public override void Backward(Tape tape, in TapeEntry e) =>
             tape.Device.EmbeddingBackward(e.Indices!.Data, e.Output!.Grad!.Data, tape.GradOf(e.Input0), e.Indices.Count, e.Input0!.Shape.Last);
     }

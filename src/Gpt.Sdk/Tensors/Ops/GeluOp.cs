@@ -18,6 +18,8 @@ public static partial class TensorOps
     {
         public static readonly GeluBackward Instance = new();
 
+        public override bool ReadsOutput => false;
+
         public override void Backward(Tape tape, in TapeEntry e) =>
             tape.Device.GeluBackward(e.Input0!.Data, e.Output!.Grad!.Data, tape.GradOf(e.Input0), e.Input0.Length);
     }

@@ -29,6 +29,8 @@ public static partial class TensorOps
     {
         public static readonly LayerNormBackward Instance = new();
 
+        public override bool ReadsOutput => false;
+
         public override void Backward(Tape tape, in TapeEntry e)
         {
             var input = e.Input0!;

@@ -32,6 +32,8 @@ public static partial class TensorOps
     {
         public static readonly LinearBackward Instance = new();
 
+        public override bool ReadsOutput => false;
+
         public override void Backward(Tape tape, in TapeEntry e)
         {
             Tensor input = e.Input0!, weight = e.Input1!, output = e.Output!;

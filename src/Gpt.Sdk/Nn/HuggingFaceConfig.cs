@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Gpt.Sdk.Nn;
+using Gpt.Sdk.IO;
 
-namespace Gpt.Sdk.IO;
+namespace Gpt.Sdk.Nn;
 
 /// <summary>
 /// Reads and writes a Hugging Face GPT-2 <c>config.json</c> (the file <c>GPT2Config.from_pretrained</c>

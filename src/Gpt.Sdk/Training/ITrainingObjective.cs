@@ -1,0 +1,34 @@
+using Gpt.Sdk.Nn;
+using Gpt.Sdk.Tensors;
+
+namespace Gpt.Sdk.Training;
+
+/// <summary>
+/// What a <see cref="Trainer"/> minimises, over the data it owns: language modelling and SFT
+/// (<see cref="NextTokenObjective"/>), and the alignment and embedding objectives built the same way. The
+/// trainer owns the loop (accumulation, clipping, AdamW, schedule, evaluation, checkpoints, resume); an
+/// objective only draws its next batch and records its loss.
+/// </summary>
+public interface ITrainingObjective
+{
+    /// <summary>Tokens in one micro-batch (for throughput).</summary>
+    long TokensPerBatch { get; }
+
+    /// <summary>The training data's position (what a checkpoint stores to resume the same data order).</summary>
+    ulong DataPosition { get; set; }
+
+    /// <summary>Segments the objective brings besides the model's (a scalar head, say); trained when trainable.</summary>
+    IEnumerable<ParameterSegment> Segments { get; }
+
+    /// <summary>Draws the next training micro-batch and records its scalar loss on <paramref name="tape"/> (recording, training).</summary>
+    /// <param name="tape">The tape, reset by the caller.</param>
+    /// <param name="context">Model, adapter and dropout seed.</param>
+    Tensor TrainingLoss(Tape tape, in TrainingContext context);
+
+    /// <summary>Mean loss over at most <paramref name="maxBatches"/> held-out batches, the same batches every call
+    /// (the tape is in NoGrad, not training).</summary>
+    /// <param name="tape">The tape.</param>
+    /// <param name="context">Model and adapter.</param>
+    /// <param name="maxBatches">Upper bound on batches read.</param>
+    float Evaluate(Tape tape, in TrainingContext context, int maxBatches);
+}

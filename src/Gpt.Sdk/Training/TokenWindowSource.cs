@@ -1,0 +1,47 @@
+namespace Gpt.Sdk.Training;
+
+/// <summary>Language modelling's batches: random windows of a token corpus with next-token targets
+/// (<see cref="BatchSampler"/>), as an <see cref="ITokenBatchSource"/>.</summary>
+public sealed class TokenWindowSource : ITokenBatchSource
+{
+    private readonly BatchSampler _sampler;
+
+    /// <summary>Windows of <paramref name="sequenceLength"/> tokens, <paramref name="batchSize"/> per batch.</summary>
+    /// <param name="data">The corpus; at least sequenceLength + 1 tokens.</param>
+    /// <param name="batchSize">B.</param>
+    /// <param name="sequenceLength">T.</param>
+    /// <param name="seed">Seed of the window order.</param>
+    public TokenWindowSource(TokenDataset data, int batchSize, int sequenceLength, ulong seed) =>
+        _sampler = new BatchSampler(data, batchSize, sequenceLength, seed);
+
+    /// <inheritdoc />
+    public int BatchSize => _sampler.BatchSize;
+
+    /// <inheritdoc />
+    public int SequenceLength => _sampler.SequenceLength;
+
+    /// <inheritdoc />
+    public int? BatchesPerEpoch => null;
+
+    /// <summary>Windows drawn so far.</summary>
+    public ulong Position
+    {
+        get => _sampler.Position;
+        set => _sampler.Position = value;
+    }
+
+    /// <inheritdoc />
+    public TokenBatch CreateBatch()
+    {
+        var batch = new TokenBatch(BatchSize, SequenceLength);
+        batch.ResetLayout();
+        return batch;
+    }
+
+    /// <inheritdoc />
+    public void Next(TokenBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        _sampler.Next(batch.Inputs, batch.Targets);
+    }
+}
