@@ -6,7 +6,7 @@ namespace Gpt.Sdk.Training;
 /// <summary>
 /// Mean next-token cross-entropy over the targets that carry loss: pretraining on corpus windows
 /// (<see cref="TokenWindowSource"/>) and supervised fine-tuning on masked, padded or packed examples
-/// (<c>SftBatchSource</c>) are this one objective over different batch sources.
+/// (<see cref="SftBatchSource"/>) are this one objective over different batch sources.
 /// </summary>
 public sealed class NextTokenObjective : ITrainingObjective
 {
