@@ -1,0 +1,190 @@
+using Gpt.Sdk.Generation;
+using Gpt.Sdk.Nn;
+using Gpt.Sdk.Nn.Lora;
+using Gpt.Sdk.Tokenization;
+
+namespace Gpt.Sdk.Training;
+
+/// <summary>
+/// The fluent way to fine-tune a model in process: from a model to an optional LoRA adapter, to SFT data,
+/// to a run that saves a PEFT adapter folder (LoRA) or a model folder (full fine-tune), resumes from that
+/// folder, and leaves a usable checkpoint and output when cancelled.
+/// <code>
+/// var result = await FineTune.For(model, tokenizer)
+///     .WithLora(new LoraConfig { Rank = 8, Alpha = 16, TargetModules = ["c_attn", "c_proj", "c_fc"] }, "support")
+///     .OnSftData("train.jsonl")
+///     .HoldOut(0.1)
+///     .WithOptions(o => o with { MaxSteps = 300, LearningRate = 2e-4f })
+///     .SaveTo("adapters/support")
+///     .RunAsync(progress, cancellationToken);
+/// </code>
+/// </summary>
+public sealed class FineTune
+{
+    private readonly GptModel _model;
+    private readonly ITokenizer _tokenizer;
+    private (LoraConfig Config, string Name, ulong Seed)? _lora;
+    private Func<SftDataOptions, SftDataset>? _data;
+    private Func<SftDataOptions, SftDataset>? _evaluationData;
+    private double _heldOut;
+    private bool _pack;
+    private Func<SftDataOptions, SftDataOptions> _dataOptions = o => o;
+    private TrainingOptions _options = new() { MaxSteps = 200, LearningRate = 1e-4f, MinLearningRate = 1e-5f, WarmupSteps = 10, BatchSize = 4, EvalInterval = 50 };
+    private string? _output;
+
+    private FineTune(GptModel model, ITokenizer tokenizer)
+    {
+        _model = model;
+        _tokenizer = tokenizer;
+    }
+
+    /// <summary>Starts a fine-tuning run of <paramref name="model"/> (updated in place, or adapted with LoRA).</summary>
+    /// <param name="model">The model, new or pretrained.</param>
+    /// <param name="tokenizer">Its tokenizer (renders the data).</param>
+    public static FineTune For(GptModel model, ITokenizer tokenizer) =>
+        new(model ?? throw new ArgumentNullException(nameof(model)), tokenizer ?? throw new ArgumentNullException(nameof(tokenizer)));
+
+    /// <summary>Trains a new LoRA adapter instead of every weight (the base is frozen and shared).</summary>
+    /// <param name="config">Rank, alpha, dropout and target modules.</param>
+    /// <param name="name">The adapter's name on the model.</param>
+    /// <param name="seed">Seed of A's initial values.</param>
+    public FineTune WithLora(LoraConfig config, string name = "default", ulong seed = 0)
+    {
+        _lora = ((config ?? throw new ArgumentNullException(nameof(config))).Validate(), name, seed);
+        return this;
+    }
+
+    /// <summary>Trains on a JSONL file of SFT examples (prompt/completion, messages, or edit).</summary>
+    /// <param name="path">The file.</param>
+    public FineTune OnSftData(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        _data = o => SftDataset.Load(path, _tokenizer, o);
+        return this;
+    }
+
+    /// <summary>Trains on SFT examples in memory.</summary>
+    /// <param name="examples">The examples.</param>
+    public FineTune OnSftData(IEnumerable<SftExample> examples)
+    {
+        var list = (examples ?? throw new ArgumentNullException(nameof(examples))).ToList();
+        _data = o => SftDataset.FromExamples(list, _tokenizer, o);
+        return this;
+    }
+
+    /// <summary>Evaluates on a held-out JSONL file instead of a split of the training data.</summary>
+    /// <param name="path">The file.</param>
+    public FineTune WithEvaluationData(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        _evaluationData = o => SftDataset.Load(path, _tokenizer, o);
+        return this;
+    }
+
+    /// <summary>Keeps a seeded fraction of the training examples out for periodic evaluation.</summary>
+    /// <param name="fraction">In (0, 1).</param>
+    public FineTune HoldOut(double fraction)
+    {
+        if (!(fraction > 0 && fraction < 1)) throw new ArgumentOutOfRangeException(nameof(fraction), $"the held-out fraction must be in (0, 1), got {fraction}.");
+        _heldOut = fraction;
+        return this;
+    }
+
+    /// <summary>Packs several examples into each context window (each attends only to itself).</summary>
+    /// <param name="pack">True to pack.</param>
+    public FineTune Packed(bool pack = true)
+    {
+        _pack = pack;
+        return this;
+    }
+
+    /// <summary>Adjusts how data is rendered (loss on all tokens, over-long examples, chat template).</summary>
+    /// <param name="configure">Edits the options; the sequence length comes from the training options.</param>
+    public FineTune WithDataOptions(Func<SftDataOptions, SftDataOptions> configure)
+    {
+        _dataOptions = configure ?? throw new ArgumentNullException(nameof(configure));
+        return this;
+    }
+
+    /// <summary>Adjusts the hyper-parameters (batch size, sequence length, steps, learning rate, seed, ...).</summary>
+    /// <param name="configure">Edits the defaults.</param>
+    public FineTune WithOptions(Func<TrainingOptions, TrainingOptions> configure)
+    {
+        _options = (configure ?? throw new ArgumentNullException(nameof(configure)))(_options);
+        return this;
+    }
+
+    /// <summary>Saves the result to <paramref name="directory"/> (a PEFT adapter folder with LoRA, a model folder with its
+    /// tokenizer otherwise) and keeps the run's checkpoint there, so running again resumes.</summary>
+    /// <param name="directory">The output folder.</param>
+    public FineTune SaveTo(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        _output = directory;
+        return this;
+    }
+
+    /// <summary>Loads the data, adds the adapter, and trains: resuming from the output folder's checkpoint when there is
+    /// one, saving the result at the end, and on cancellation saving both the checkpoint and a usable result before the
+    /// <see cref="OperationCanceledException"/> propagates.</summary>
+    /// <param name="progress">Receives a report after every step.</param>
+    /// <param name="cancellationToken">Stops the run between steps.</param>
+    public async Task<FineTuneResult> RunAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (_data is null) throw new InvalidOperationException("no training data: call OnSftData first.");
+        var options = (_options with { CheckpointDirectory = _output ?? _options.CheckpointDirectory }).Validate();
+        if (options.SequenceLength > _model.Config.ContextLength)
+            throw new ArgumentException($"sequence length {options.SequenceLength} exceeds the model's context of {_model.Config.ContextLength}.");
+        var dataOptions = _dataOptions(new SftDataOptions { SequenceLength = options.SequenceLength, VocabularySize = _model.Config.VocabularySize }).Validate();
+        var (train, heldOut) = await Task.Run(() => LoadData(dataOptions, options.Seed), cancellationToken).ConfigureAwait(false);
+
+        LoraAdapter? adapter = null;
+        if (_lora is { } lora) adapter = _model.AddLoraAdapter(lora.Name, lora.Config, lora.Seed);
+        var objective = new NextTokenObjective(
+            new SftBatchSource(train, options.BatchSize, options.Seed, _pack),
+            heldOut is null ? null : new SftBatchSource(heldOut, options.BatchSize, options.Seed, _pack));
+        using var trainer = new Trainer(_model, objective, options, adapter);
+        trainer.TryResume();
+        try
+        {
+            var result = await trainer.RunAsync(progress, cancellationToken).ConfigureAwait(false);
+            Save(adapter);
+            return new FineTuneResult(result, adapter, _output, train.SkippedCount);
+        }
+        catch (OperationCanceledException)
+        {
+            Save(adapter);
+            throw;
+        }
+    }
+
+    private (SftDataset Train, SftDataset? HeldOut) LoadData(SftDataOptions options, ulong seed)
+    {
+        var all = _data!(options);
+        if (_evaluationData is not null) return (all, _evaluationData(options));
+        if (_heldOut > 0)
+        {
+            var (train, heldOut) = all.Split(_heldOut, seed);
+            return (train, heldOut);
+        }
+
+        return (all, null);
+    }
+
+    private void Save(LoraAdapter? adapter)
+    {
+        if (_output is null) return;
+        if (adapter is not null)
+        {
+            PeftAdapterFiles.Save(adapter, _output);
+            return;
+        }
+
+        _model.Save(_output);
+        switch (_tokenizer)
+        {
+            case BpeTokenizer bpe: bpe.Save(_output); break;
+            case CharTokenizer chars: chars.Save(_output); break;
+        }
+    }
+}
