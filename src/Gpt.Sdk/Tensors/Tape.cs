@@ -111,19 +111,25 @@ public sealed class Tape : IDisposable
         RunBackward();
     }
 
-    /// <summary>True when no op recorded before the one whose backward is running reads <paramref name="tensor"/>'s values in
-    /// its own backward, so that backward may overwrite them (cross-entropy writes the logits' gradient over the logits).</summary>
+    /// <summary>True when <paramref name="tensor"/> is the output of an op recorded on this tape (so the tape owns its memory,
+    /// unlike a parameter or a caller's tensor) and no op recorded before the one whose backward is running reads its values
+    /// in its own backward: that backward may then overwrite them (cross-entropy writes the logits' gradient over the logits).</summary>
     internal bool CanOverwrite(Tensor tensor)
     {
+        bool produced = false;
         for (int i = 0; i < _running; i++)
         {
             ref readonly TapeEntry e = ref _entries[i];
-            if (e.Input0 == tensor || e.Input1 == tensor || e.Input2 == tensor || e.Saved0 == tensor || e.Saved1 == tensor
-                || (e.Output == tensor && e.Op.ReadsOutput))
+            if (e.Input0 == tensor || e.Input1 == tensor || e.Input2 == tensor || e.Saved0 == tensor || e.Saved1 == tensor)
                 return false;
+            if (e.Output == tensor)
+            {
+                if (e.Op.ReadsOutput) return false;
+                produced = true;
+            }
         }
 
-        return true;
+        return produced;
     }
 
     private static void CheckDifferentiable(Tensor output)

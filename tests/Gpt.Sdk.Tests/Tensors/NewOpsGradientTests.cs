@@ -93,6 +93,19 @@ public class NewOpsGradientTests
         Assert.Throws<ArgumentException>(() => tape.Backward(y, new float[3]));
     }
 
+    // Only tape-made logits are overwritten with their gradient: a caller's own tensor keeps its values.
+    [Fact]
+    public void CrossEntropyNeverOverwritesACallersTensor()
+    {
+        float[] x = Random(2 * 4, 8, 2f);
+        using var tape = new Tape(Device.Cpu);
+        using var logits = Tensor.FromArray(Device.Cpu, x, new Shape(2, 4));
+        logits.RequiresGrad = true;
+        tape.Backward(tape.CrossEntropy(logits, tape.Indices([1, 3]), 2));
+        Assert.Equal(x, logits.ToArray());
+        Assert.NotSame(logits, logits.Grad);
+    }
+
     // Cross-entropy may write the logits' gradient over the logits, but not while an op recorded earlier still reads them
     // in its backward (here the per-token log-probabilities of the same logits, as DPO or a logprob metric would take).
     [Fact]

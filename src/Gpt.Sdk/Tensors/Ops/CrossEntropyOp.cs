@@ -1,3 +1,5 @@
+using Gpt.Kernels.Devices;
+
 namespace Gpt.Sdk.Tensors;
 
 public static partial class TensorOps
@@ -48,16 +50,24 @@ public static partial class TensorOps
             // Each row's loss enters the mean with weight 1/counted; reuse the per-row loss buffer for dLoss.
             var dLosses = e.Saved0!.Data;
             tape.Device.Fill(dLosses, seed[0] / e.Int0, rows);
-            if (logits.Grad is null && tape.CanOverwrite(logits))
-            {
-                tape.Device.CrossEntropyBackward(logits.Data, e.Saved1!.Data, e.Indices!.Data, dLosses, tape.GradInPlace(logits), rows, vocab);
-                return;
-            }
-
-            // The logits carry a gradient from elsewhere, or another op still reads them: compute ours aside and add it.
-            var scratch = tape.NewTensor(logits.Shape);
-            tape.Device.CrossEntropyBackward(logits.Data, e.Saved1!.Data, e.Indices!.Data, dLosses, scratch.Data, rows, vocab);
-            tape.Device.AddInPlace(tape.GradOf(logits), scratch.Data, logits.Length);
+            AddGradient(tape, logits, e.Saved1!.Data, e.Indices!, dLosses);
         }
+    }
+
+    /// <summary>Adds (softmax − onehot)·dLosses[row] to the logits' gradient. When the logits have no gradient yet and no op
+    /// recorded earlier still reads them, the gradient is written over the logits' own memory (saving a (rows, V) buffer);
+    /// otherwise it is computed aside and added.</summary>
+    private static void AddGradient(Tape tape, Tensor logits, Slice<float> logSumExp, IndexTensor targets, Slice<float> dLosses)
+    {
+        int rows = logits.Shape.Rows, vocab = logits.Shape.Last;
+        if (logits.Grad is null && tape.CanOverwrite(logits))
+        {
+            tape.Device.CrossEntropyBackward(logits.Data, logSumExp, targets.Data, dLosses, tape.GradInPlace(logits), rows, vocab);
+            return;
+        }
+
+        var scratch = tape.NewTensor(logits.Shape);
+        tape.Device.CrossEntropyBackward(logits.Data, logSumExp, targets.Data, dLosses, scratch.Data, rows, vocab);
+        tape.Device.AddInPlace(tape.GradOf(logits), scratch.Data, logits.Length);
     }
 }

@@ -33,12 +33,10 @@ public static partial class TensorOps
         public override void Backward(Tape tape, in TapeEntry e)
         {
             var logits = e.Input0!;
-            int rows = logits.Shape.Rows, vocab = logits.Shape.Last;
+            int rows = logits.Shape.Rows;
             var dLosses = e.Saved0!.Data;                                           // d(−loss) = −d(log p)
             tape.Device.Scale(e.Output!.Grad!.Data, -1f, dLosses, rows);
-            var scratch = tape.NewTensor(logits.Shape);
-            tape.Device.CrossEntropyBackward(logits.Data, e.Saved1!.Data, e.Indices!.Data, dLosses, scratch.Data, rows, vocab);
-            tape.Device.AddInPlace(tape.GradOf(logits), scratch.Data, logits.Length);
+            AddGradient(tape, logits, e.Saved1!.Data, e.Indices!, dLosses);
         }
     }
 }
