@@ -21,6 +21,42 @@ internal static class TestData
         return values;
     }
 
+    /// <summary>Attention segment starts (B, T) for rows that each pack examples of the given lengths, one
+    /// after another (each row's lengths add up to T).</summary>
+    public static int[] SegmentStarts(params int[][] rows)
+    {
+        var starts = new List<int>();
+        foreach (int[] lengths in rows)
+        {
+            int start = 0;
+            foreach (int length in lengths)
+            {
+                for (int i = 0; i < length; i++) starts.Add(start);
+                start += length;
+            }
+        }
+        return [.. starts];
+    }
+
+    /// <summary>Segment starts (B, T) for rows packed with examples of seeded random lengths: mostly a few
+    /// positions to about a third of the row, now and then a single position.</summary>
+    public static int[] PackedSegmentStarts(int batch, int seqLen, int seed)
+    {
+        var random = new System.Random(seed);
+        var starts = new int[batch * seqLen];
+        for (int b = 0; b < batch; b++)
+        {
+            for (int start = 0; start < seqLen;)
+            {
+                int length = random.Next(4) == 0 ? 1 : random.Next(1, Math.Max(2, seqLen / 3) + 1);
+                int end = Math.Min(seqLen, start + length);
+                for (int t = start; t < end; t++) starts[b * seqLen + t] = start;
+                start = end;
+            }
+        }
+        return starts;
+    }
+
     /// <summary>Asserts |expected - actual| &lt;= absolute + relative * |expected| elementwise.</summary>
     public static void Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float relative, float absolute = 0f)
     {

@@ -81,13 +81,18 @@ public abstract class Device : IDisposable
     /// <summary>Softmax backward from its output; dInput +=.</summary>
     public abstract void SoftmaxBackward(Slice<float> output, Slice<float> dOutput, Slice<float> dInput, int rows, int cols);
 
-    /// <summary>Causal self-attention: qkv (B, T, 3C) → output (B, T, C); logSumExp (B, NH, T) saved.</summary>
+    /// <summary>Causal self-attention: qkv (B, T, 3C) → output (B, T, C); logSumExp (B, NH, T) saved.
+    /// <paramref name="segmentStarts"/> is <see cref="Slice{T}.Empty"/> (plain causal attention) or, for batches
+    /// that pack several examples into a row, (B, T): the index within row b of the first position of position t's
+    /// example, so that query t sees keys segmentStarts[b·T + t] ≤ s ≤ t; see <see cref="AttentionKernels"/>.
+    /// A start must be t or the previous position's start (examples lie one after another): the CPU refuses
+    /// anything else; kernel devices do not read device memory back to check, and give wrong (finite) results.</summary>
     public abstract void AttentionForward(Slice<float> qkv, Slice<float> output, Slice<float> logSumExp,
-        int batch, int seqLen, int heads, int headSize);
+        int batch, int seqLen, int heads, int headSize, Slice<int> segmentStarts);
 
-    /// <summary>Attention backward; dQkv +=.</summary>
+    /// <summary>Attention backward; dQkv +=. <paramref name="segmentStarts"/> as given to <see cref="AttentionForward"/>.</summary>
     public abstract void AttentionBackward(Slice<float> dOutput, Slice<float> qkv, Slice<float> output, Slice<float> logSumExp,
-        Slice<float> dQkv, int batch, int seqLen, int heads, int headSize);
+        Slice<float> dQkv, int batch, int seqLen, int heads, int headSize, Slice<int> segmentStarts);
 
     /// <summary>Softmax cross-entropy per row of logits (rows, V); targets below zero are ignored (loss 0).</summary>
     public abstract void CrossEntropyForward(Slice<float> logits, Slice<int> targets, Slice<float> losses, Slice<float> logSumExp,

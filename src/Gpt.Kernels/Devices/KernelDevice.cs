@@ -276,31 +276,33 @@ public abstract class KernelDevice : Device, IKernelRunner
     }
 
     /// <inheritdoc />
-    public override void AttentionForward(Slice<float> qkv, Slice<float> output, Slice<float> logSumExp, int batch, int seqLen, int heads, int headSize)
+    public override void AttentionForward(Slice<float> qkv, Slice<float> output, Slice<float> logSumExp, int batch, int seqLen, int heads, int headSize, Slice<int> segmentStarts)
     {
 
         KernelGuards.Attention(qkv.Length, output.Length, logSumExp.Length, batch, seqLen, heads, headSize);
+        KernelGuards.SegmentStartsLength(segmentStarts.Length, batch, seqLen);
         int queries = batch * heads * seqLen;
         if (headSize <= AttentionGpuKernels.MaxHeadSize)
             AttentionGpuKernels.ForwardTiledKernel.Launch(this, new Dim3(Groups(seqLen, AttentionGpuKernels.QueryTile).X, heads, batch),
-                AttentionGpuKernels.QueryTile, qkv, output, logSumExp, batch, seqLen, heads, headSize);
+                AttentionGpuKernels.QueryTile, qkv, output, logSumExp, segmentStarts, batch, seqLen, heads, headSize);
         else
             AttentionGpuKernels.ForwardKernel.Launch(this, Groups(queries, AttentionGroupSize), AttentionGroupSize,
-                qkv, output, logSumExp, batch, seqLen, heads, headSize);
+                qkv, output, logSumExp, segmentStarts, batch, seqLen, heads, headSize);
     }
 
     /// <inheritdoc />
-    public override void AttentionBackward(Slice<float> dOutput, Slice<float> qkv, Slice<float> output, Slice<float> logSumExp, Slice<float> dQkv, int batch, int seqLen, int heads, int headSize)
+    public override void AttentionBackward(Slice<float> dOutput, Slice<float> qkv, Slice<float> output, Slice<float> logSumExp, Slice<float> dQkv, int batch, int seqLen, int heads, int headSize, Slice<int> segmentStarts)
     {
 
         KernelGuards.Attention(qkv.Length, output.Length, logSumExp.Length, batch, seqLen, heads, headSize);
         KernelGuards.Length(dOutput.Length, (long)batch * seqLen * heads * headSize, nameof(dOutput), "batch × seqLen × heads × headSize");
         KernelGuards.Length(dQkv.Length, (long)batch * seqLen * 3 * heads * headSize, nameof(dQkv), "batch × seqLen × 3 × heads × headSize");
+        KernelGuards.SegmentStartsLength(segmentStarts.Length, batch, seqLen);
         int queries = batch * heads * seqLen;
         AttentionGpuKernels.BackwardQueryKernel.Launch(this, Groups(queries, AttentionGroupSize), AttentionGroupSize,
-            dOutput, qkv, output, logSumExp, dQkv, batch, seqLen, heads, headSize);
+            dOutput, qkv, output, logSumExp, dQkv, segmentStarts, batch, seqLen, heads, headSize);
         AttentionGpuKernels.BackwardKeyValueKernel.Launch(this, Groups(queries, AttentionGroupSize), AttentionGroupSize,
-            dOutput, qkv, output, logSumExp, dQkv, batch, seqLen, heads, headSize);
+            dOutput, qkv, output, logSumExp, dQkv, segmentStarts, batch, seqLen, heads, headSize);
     }
 
     /// <inheritdoc />

@@ -116,6 +116,35 @@ internal static class KernelGuards
         Length(logSumExpLength, positions * heads, "logSumExp", "batch × heads × seqLen");
     }
 
+    /// <summary>Refuses attention segment starts that are neither empty (plain causal attention) nor one per position.
+    /// The check every device makes; kernel devices stop here, as their starts live in device memory.</summary>
+    public static void SegmentStartsLength(int length, int batch, int seqLen)
+    {
+        long positions = (long)batch * seqLen;
+        if (length != 0 && length != positions)
+            throw new ArgumentException(
+                $"'segmentStarts' has {length} elements; pass none (plain causal attention) or one per position, batch × seqLen = {positions}.",
+                "segmentStarts");
+    }
+
+    /// <summary>Refuses attention segment starts that do not describe examples packed one after another in each
+    /// row: position t's start must be t (an example begins there) or position t − 1's start (the same example).
+    /// That also keeps every start in [0, t].</summary>
+    public static void SegmentStarts(ReadOnlySpan<int> segmentStarts, int batch, int seqLen)
+    {
+        SegmentStartsLength(segmentStarts.Length, batch, seqLen);
+        if (segmentStarts.IsEmpty) return;
+        for (int b = 0; b < batch; b++)
+        for (int t = 0; t < seqLen; t++)
+        {
+            int i = b * seqLen + t, start = segmentStarts[i];
+            if (start != t && (t == 0 || start != segmentStarts[i - 1]))
+                throw new ArgumentOutOfRangeException("segmentStarts", start,
+                    $"'segmentStarts'[{i}] (row {b}, position {t}) is {start}; it must be {t} (an example starts there)" +
+                    (t == 0 ? "" : $" or {segmentStarts[i - 1]} (the previous position's example)") + ": examples lie one after another in a row.");
+        }
+    }
+
     /// <summary>Checks the sizes and spans of the AdamW step.</summary>
     public static void AdamW(int paramLength, int gradLength, int mLength, int vLength, int count,
         float learningRate, float beta1, float beta2, float epsilon, float weightDecay, int step, float gradScale)

@@ -288,25 +288,37 @@ public sealed class DeviceOpsTests
 
     [Theory]
     [MemberData(nameof(Devices))]
-    public void AttentionForwardAndBackward(string name)
+    public void AttentionForwardAndBackward(string name) =>
+        CheckAttention(name, packed: false, [(1, 1, 1, 1), (2, 7, 3, 5), (1, 65, 2, 8), (1, 3, 1, 70)]);
+
+    // Packed examples: rows of several examples, so segments begin mid-tile and a tile's queries start at
+    // different keys; head sizes up to 64 run the tiled forward kernel, 70 the one-thread-per-query one.
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public void AttentionWithSegmentStartsForwardAndBackward(string name) =>
+        CheckAttention(name, packed: true, [(1, 1, 1, 1), (2, 7, 3, 5), (2, 37, 2, 8), (2, 70, 2, 64), (1, 40, 1, 70)]);
+
+    private static void CheckAttention(string name, bool packed, ReadOnlySpan<(int, int, int, int)> shapes)
     {
         using var on = new DeviceArrays(DeviceUnderTest.Get(name));
-        foreach ((int batch, int seqLen, int heads, int headSize) in (ReadOnlySpan<(int, int, int, int)>)[(1, 1, 1, 1), (2, 7, 3, 5), (1, 65, 2, 8), (1, 3, 1, 70)])
+        foreach ((int batch, int seqLen, int heads, int headSize) in shapes)
         {
             int C = heads * headSize, positions = batch * seqLen;
+            int[] starts = packed ? TestData.PackedSegmentStarts(batch, seqLen, 53) : [];
+            Slice<int> sStarts = packed ? on.Put(starts) : Slice<int>.Empty;
             float[] qkv = TestData.Uniform(positions * 3 * C, 50, 2f);
             float[] output = new float[positions * C], lse = new float[batch * heads * seqLen];
-            AttentionKernels.Forward(qkv, output, lse, batch, seqLen, heads, headSize);
+            AttentionKernels.Forward(qkv, output, lse, batch, seqLen, heads, headSize, starts);
             Slice<float> sQkv = on.Put(qkv), sOutput = on.Put(new float[positions * C]), sLse = on.Put(new float[lse.Length]);
-            on.Device.AttentionForward(sQkv, sOutput, sLse, batch, seqLen, heads, headSize);
+            on.Device.AttentionForward(sQkv, sOutput, sLse, batch, seqLen, heads, headSize, sStarts);
             TestData.Close(output, on.Get(sOutput), Reduced, Reduced);
             TestData.Close(lse, on.Get(sLse), Reduced, Reduced);
 
             float[] dy = TestData.Uniform(positions * C, 51), acc = TestData.Uniform(positions * 3 * C, 52);
             float[] expected = (float[])acc.Clone();
-            AttentionKernels.Backward(dy, qkv, output, lse, expected, batch, seqLen, heads, headSize);
+            AttentionKernels.Backward(dy, qkv, output, lse, expected, batch, seqLen, heads, headSize, starts);
             Slice<float> dQkv = on.Put(acc);
-            on.Device.AttentionBackward(on.Put(dy), sQkv, on.Put(output), on.Put(lse), dQkv, batch, seqLen, heads, headSize);
+            on.Device.AttentionBackward(on.Put(dy), sQkv, on.Put(output), on.Put(lse), dQkv, batch, seqLen, heads, headSize, sStarts);
             TestData.CloseToScale(expected, on.Get(dQkv), 1e-4f);
         }
     }
@@ -322,7 +334,9 @@ public sealed class DeviceOpsTests
         TestData.Refused("c", () => d.MatMul(ten, ten, four, 3, 3, 1, false, false, 1f, 0f, Slice<float>.Empty));
         TestData.Refused("bias", () => d.MatMul(ten, ten, ten, 2, 2, 2, false, false, 1f, 0f, four.Sub(0, 3)));
         TestData.Refused("weight", () => d.LayerNormForward(ten, four.Sub(0, 1), four, ten, four, four, 2, 5, 1e-5f));
-        TestData.Refused("qkv", () => d.AttentionForward(four, ten, ten, 1, 2, 1, 2));
+        TestData.Refused("qkv", () => d.AttentionForward(four, ten, ten, 1, 2, 1, 2, Slice<int>.Empty));
+        TestData.Refused("segmentStarts", () => d.AttentionForward(on.Put(new float[12]), four, ten, 1, 2, 1, 2, ids));
+        TestData.Refused("segmentStarts", () => d.AttentionBackward(four, on.Put(new float[12]), four, ten, on.Put(new float[12]), 1, 2, 1, 2, ids));
         TestData.Refused("targets", () => d.CrossEntropyForward(ten, ids, four, four, 4, 2));
         TestData.Refused("step", () => d.AdamWStep(four, four, four, four, 4, 1e-3f, 0.9f, 0.95f, 1e-8f, 0f, 0, 1f));
         TestData.Refused("ids", () => d.EmbeddingForward(ids, ten, ten, 4, 2, 5));

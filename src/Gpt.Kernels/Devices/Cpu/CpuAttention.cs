@@ -10,6 +10,8 @@ namespace Gpt.Kernels.Devices.Cpu;
 /// no horizontal sums; weighted sums of value rows keep their accumulators in registers. Forward work items are (batch, head, query block); backward items are (batch, head) pairs,
 /// each owning its head's columns of dQkv, so the sums over queries run in a fixed order and the
 /// result does not depend on the thread count. Same signatures as <see cref="AttentionKernels"/>.
+/// With segment starts (packed examples) a query's keys begin at its example's first position instead of 0:
+/// the same loops over fewer keys, so plain causal attention is the case where every start is 0.
 /// </summary>
 public static unsafe class CpuAttention
 {
@@ -21,21 +23,25 @@ public static unsafe class CpuAttention
     private struct Job
     {
         public float* Qkv, Output, LogSumExp, DOutput, DQkv;
+        public int* SegmentStarts; // (B, T), or null: plain causal attention
         public int SeqLen, Heads, HeadSize, QueryBlocks;
         public float Scale;
     }
 
     /// <inheritdoc cref="AttentionKernels.Forward"/>
     public static void Forward(ReadOnlySpan<float> qkv, Span<float> output, Span<float> logSumExp,
-        int batch, int seqLen, int heads, int headSize)
+        int batch, int seqLen, int heads, int headSize, ReadOnlySpan<int> segmentStarts = default)
     {
         KernelGuards.Attention(qkv.Length, output.Length, logSumExp.Length, batch, seqLen, heads, headSize);
+        KernelGuards.SegmentStarts(segmentStarts, batch, seqLen);
         fixed (float* pq = qkv, po = output, pl = logSumExp)
+        fixed (int* ps = segmentStarts)
         {
             int queryBlocks = (seqLen + QueryBlock - 1) / QueryBlock;
             var job = new Job
             {
-                Qkv = pq, Output = po, LogSumExp = pl, SeqLen = seqLen, Heads = heads, HeadSize = headSize,
+                Qkv = pq, Output = po, LogSumExp = pl, SegmentStarts = segmentStarts.IsEmpty ? null : ps,
+                SeqLen = seqLen, Heads = heads, HeadSize = headSize,
                 QueryBlocks = queryBlocks, Scale = 1f / MathF.Sqrt(headSize),
             };
             int items = batch * heads * queryBlocks;
@@ -47,16 +53,19 @@ public static unsafe class CpuAttention
 
     /// <inheritdoc cref="AttentionKernels.Backward"/>
     public static void Backward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> qkv, ReadOnlySpan<float> output,
-        ReadOnlySpan<float> logSumExp, Span<float> dQkv, int batch, int seqLen, int heads, int headSize)
+        ReadOnlySpan<float> logSumExp, Span<float> dQkv, int batch, int seqLen, int heads, int headSize,
+        ReadOnlySpan<int> segmentStarts = default)
     {
         KernelGuards.Attention(qkv.Length, output.Length, logSumExp.Length, batch, seqLen, heads, headSize);
         KernelGuards.Length(dOutput.Length, (long)batch * seqLen * heads * headSize, nameof(dOutput), "batch × seqLen × heads × headSize");
         KernelGuards.Length(dQkv.Length, (long)batch * seqLen * 3 * heads * headSize, nameof(dQkv), "batch × seqLen × 3 × heads × headSize");
+        KernelGuards.SegmentStarts(segmentStarts, batch, seqLen);
         fixed (float* pdo = dOutput, pq = qkv, po = output, pl = logSumExp, pdq = dQkv)
+        fixed (int* ps = segmentStarts)
         {
             var job = new Job
             {
-                DOutput = pdo, Qkv = pq, Output = po, LogSumExp = pl, DQkv = pdq,
+                DOutput = pdo, Qkv = pq, Output = po, LogSumExp = pl, DQkv = pdq, SegmentStarts = segmentStarts.IsEmpty ? null : ps,
                 SeqLen = seqLen, Heads = heads, HeadSize = headSize, Scale = 1f / MathF.Sqrt(headSize),
             };
             int items = batch * heads;
@@ -72,22 +81,30 @@ public static unsafe class CpuAttention
         int block = item % job.QueryBlocks, bh = item / job.QueryBlocks;
         int h = bh % NH, b = bh / NH;
         int tStart = block * QueryBlock, tEnd = Math.Min(T, tStart + QueryBlock);
-        int keys = RoundUp(tEnd, KeyTile);
+        int* starts = job.SegmentStarts == null ? null : job.SegmentStarts + (long)b * T; // (T) this row's
+        // Examples lie one after another, so the block's first query has the lowest start: no key before it is seen.
+        int firstKey = starts == null ? 0 : starts[tStart];
+        int keys = RoundUp(tEnd - firstKey, KeyTile);
         float* scratch = CpuScratch.Floats(keys + HS * keys);
         float* scores = scratch;        // (keys) one query's scores, then probabilities
-        float* kT = scratch + keys;     // (HS, keys) the keys this block sees, transposed
+        float* kT = scratch + keys;     // (HS, keys) keys firstKey .. tEnd - 1, transposed
         float* head = job.Qkv + (long)b * T * 3 * C + h * HS;
-        PackTransposed(head + C, 3 * C, tEnd, HS, keys, kT);
+        PackTransposed(head + (long)firstKey * 3 * C + C, 3 * C, tEnd - firstKey, HS, keys, kT);
 
         for (int t = tStart; t < tEnd; t++)
         {
             float* q = head + (long)t * 3 * C;                          // (HS)
             float* o = job.Output + ((long)b * T + t) * C + h * HS;     // (HS)
-            int n = t + 1;
-            Scores(q, kT, keys, HS, n, job.Scale, scores);
-            float max = CpuVector.Max(scores, n);
-            float sum = CpuVector.Exp(scores, max, scores, n);
-            WeightedRowSum(scores, head + 2 * C, 3 * C, n, HS, 1f / sum, o, accumulate: false);
+            int first = starts == null ? 0 : starts[t];                 // keys first .. t
+            int n = t + 1 - first;
+            // Score tiles stay on kT's tile boundaries (so none runs past its end): the skip scores before
+            // this query's first key are computed and ignored.
+            int skip = (first - firstKey) % KeyTile;
+            Scores(q, kT + (first - firstKey - skip), keys, HS, n + skip, job.Scale, scores);
+            float* p = scores + skip;
+            float max = CpuVector.Max(p, n);
+            float sum = CpuVector.Exp(p, max, p, n);
+            WeightedRowSum(p, head + (long)first * 3 * C + 2 * C, 3 * C, n, HS, 1f / sum, o, accumulate: false);
             job.LogSumExp[(long)bh * T + t] = max + MathF.Log(sum);
         }
     }
@@ -100,10 +117,11 @@ public static unsafe class CpuAttention
         int T = job.SeqLen, NH = job.Heads, HS = job.HeadSize, C = NH * HS;
         int h = item % NH, b = item / NH;
         int keys = RoundUp(T, KeyTile);
+        int* starts = job.SegmentStarts == null ? null : job.SegmentStarts + (long)b * T; // (T) this row's
         float* scratch = CpuScratch.Floats(2 * keys + 2 * HS * keys);
-        float* p = scratch;                 // (keys) probabilities
-        float* dS = scratch + keys;         // (keys) dO·v, then score gradients
-        float* kT = dS + keys;              // (HS, keys)
+        float* pScratch = scratch;          // (keys) probabilities
+        float* dSScratch = scratch + keys;  // (keys) dO·v, then score gradients
+        float* kT = dSScratch + keys;       // (HS, keys)
         float* vT = kT + HS * keys;         // (HS, keys)
         float* head = job.Qkv + (long)b * T * 3 * C + h * HS;
         float* dHead = job.DQkv + (long)b * T * 3 * C + h * HS;
@@ -118,17 +136,21 @@ public static unsafe class CpuAttention
             float* dO = job.DOutput + ((long)b * T + t) * C + h * HS;      // (HS)
             float lse = job.LogSumExp[(long)item * T + t];
             float rowDot = CpuVector.Dot(dO, o, HS); // = sum_s p_s dp_s
-            int n = t + 1;
+            int first = starts == null ? 0 : starts[t]; // keys first .. t
+            int n = t + 1 - first;
+            // As forward: tiles on kT's boundaries, the skip entries before key first ignored.
+            int skip = first % KeyTile;
+            float* p = pScratch + skip, dS = dSScratch + skip; // (n) entry s is key first + s
 
-            Scores(q, kT, keys, HS, n, job.Scale, p);
-            Scores(dO, vT, keys, HS, n, 1f, dS);
+            Scores(q, kT + (first - skip), keys, HS, n + skip, job.Scale, pScratch);
+            Scores(dO, vT + (first - skip), keys, HS, n + skip, 1f, dSScratch);
             CpuVector.Exp(p, lse, p, n);
             for (int s = 0; s < n; s++) dS[s] = p[s] * (dS[s] - rowDot) * job.Scale;
 
-            WeightedRowSum(dS, head + C, 3 * C, n, HS, 1f, dq, accumulate: true);
+            WeightedRowSum(dS, head + (long)first * 3 * C + C, 3 * C, n, HS, 1f, dq, accumulate: true);
             for (int s = 0; s < n; s++)
             {
-                float* dKey = dHead + (long)s * 3 * C;
+                float* dKey = dHead + (long)(first + s) * 3 * C;
                 CpuVector.MultiplyAdd(p[s], dO, dKey + 2 * C, HS);
                 CpuVector.MultiplyAdd(dS[s], q, dKey + C, HS);
             }

@@ -80,12 +80,12 @@ public sealed unsafe class CpuDevice : Device
         => CpuSoftmax.Backward(R(output), R(dOutput), W(dInput), rows, cols);
 
     /// <inheritdoc />
-    public override void AttentionForward(Slice<float> qkv, Slice<float> output, Slice<float> logSumExp, int batch, int seqLen, int heads, int headSize)
-        => CpuAttention.Forward(R(qkv), W(output), W(logSumExp), batch, seqLen, heads, headSize);
+    public override void AttentionForward(Slice<float> qkv, Slice<float> output, Slice<float> logSumExp, int batch, int seqLen, int heads, int headSize, Slice<int> segmentStarts)
+        => CpuAttention.Forward(R(qkv), W(output), W(logSumExp), batch, seqLen, heads, headSize, R(segmentStarts));
 
     /// <inheritdoc />
-    public override void AttentionBackward(Slice<float> dOutput, Slice<float> qkv, Slice<float> output, Slice<float> logSumExp, Slice<float> dQkv, int batch, int seqLen, int heads, int headSize)
-        => CpuAttention.Backward(R(dOutput), R(qkv), R(output), R(logSumExp), W(dQkv), batch, seqLen, heads, headSize);
+    public override void AttentionBackward(Slice<float> dOutput, Slice<float> qkv, Slice<float> output, Slice<float> logSumExp, Slice<float> dQkv, int batch, int seqLen, int heads, int headSize, Slice<int> segmentStarts)
+        => CpuAttention.Backward(R(dOutput), R(qkv), R(output), R(logSumExp), W(dQkv), batch, seqLen, heads, headSize, R(segmentStarts));
 
     /// <inheritdoc />
     public override void CrossEntropyForward(Slice<float> logits, Slice<int> targets, Slice<float> losses, Slice<float> logSumExp, int rows, int vocab)

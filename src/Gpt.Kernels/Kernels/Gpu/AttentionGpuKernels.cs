@@ -11,19 +11,27 @@ namespace Gpt.Kernels.Gpu;
 /// adds dK and dV over the queries t ≥ s that see it. Every sum runs in a fixed order: no atomics.
 /// Launch each with ⌈B·NH·T / groupSize⌉ groups.
 /// </summary>
+/// <remarks>
+/// segmentStarts is empty (plain causal attention) or (B, T): the first position of the packed example each
+/// position belongs to, so query t sees keys segmentStarts[b, t] ≤ s ≤ t. Examples lie one after another, so
+/// the queries that see key s are s, s + 1, … up to the first whose example starts after s. The starts live in
+/// device memory and are not checked: each is clamped to [0, t] (no read leaves the row), and starts that do not
+/// describe consecutive examples give wrong, but finite, results.
+/// </remarks>
 internal static partial class AttentionGpuKernels
 {
-    /// <summary>output = softmax(q·kᵀ/√HS, causal)·v; saves logSumExp per query.</summary>
+    /// <summary>output = softmax(q·kᵀ/√HS, causal, within each example)·v; saves logSumExp per query.</summary>
     /// <param name="qkv">(B, T, 3C) queries, keys, values.</param>
     /// <param name="output">(B, T, C) attended values.</param>
     /// <param name="logSumExp">(B, NH, T) log of each query's softmax denominator (scaled scores).</param>
+    /// <param name="segmentStarts">Empty, or (B, T) each position's example start.</param>
     /// <param name="batch">B.</param>
     /// <param name="seqLen">T.</param>
     /// <param name="heads">NH.</param>
     /// <param name="headSize">HS.</param>
     [Kernel]
     internal static void Forward(ArrayView<float> qkv, ArrayView<float> output, ArrayView<float> logSumExp,
-        int batch, int seqLen, int heads, int headSize)
+        ArrayView<int> segmentStarts, int batch, int seqLen, int heads, int headSize)
     {
         int index = Grid.GlobalIndex.X; // (b, h, t) flattened, t fastest
         if (index >= batch * heads * seqLen) return;
@@ -34,7 +42,7 @@ internal static partial class AttentionGpuKernels
         var o = output.SubView((b * seqLen + t) * C + h * headSize, headSize);  // (HS), the accumulator
         for (int d = 0; d < headSize; d++) o[d] = 0f;
         float max = float.NegativeInfinity, denominator = 0f;
-        for (int s = 0; s <= t; s++)
+        for (int s = FirstKey(segmentStarts, b * seqLen + t, t); s <= t; s++)
         {
             int key = (b * seqLen + s) * 3 * C + h * headSize;
             float score = 0f;
@@ -67,13 +75,14 @@ internal static partial class AttentionGpuKernels
     /// <param name="qkv">(B, T, 3C) queries, keys, values.</param>
     /// <param name="output">(B, T, C) attended values.</param>
     /// <param name="logSumExp">(B, NH, T) log of each query's softmax denominator (scaled scores).</param>
+    /// <param name="segmentStarts">Empty, or (B, T) each position's example start.</param>
     /// <param name="batch">B.</param>
     /// <param name="seqLen">T.</param>
     /// <param name="heads">NH.</param>
     /// <param name="headSize">HS.</param>
     [Kernel]
     internal static void ForwardTiled(ArrayView<float> qkv, ArrayView<float> output, ArrayView<float> logSumExp,
-        int batch, int seqLen, int heads, int headSize)
+        ArrayView<int> segmentStarts, int batch, int seqLen, int heads, int headSize)
     {
         var qTile = SharedMemory.Allocate<float>(QueryTile * MaxHeadSize); // (QueryTile, HS) this group's queries
         var kTile = SharedMemory.Allocate<float>(QueryTile * MaxHeadSize); // (QueryTile, HS) keys being visited
@@ -97,7 +106,10 @@ internal static partial class AttentionGpuKernels
         }
         float max = float.NegativeInfinity, denominator = 0f;
         int lastKey = KernelMath.Min(seqLen - 1, first + QueryTile - 1); // the tile's last query sees keys up to itself
-        for (int keyStart = 0; keyStart <= lastKey; keyStart += QueryTile)
+        // The tile's first query has the lowest start (examples lie one after another): no earlier key is visited.
+        int firstKey = FirstKey(segmentStarts, b * seqLen + first, first);
+        int ownFirstKey = active ? FirstKey(segmentStarts, b * seqLen + t, t) : 0;
+        for (int keyStart = firstKey; keyStart <= lastKey; keyStart += QueryTile)
         {
             int s = keyStart + thread;
             if (s <= lastKey)
@@ -111,7 +123,7 @@ internal static partial class AttentionGpuKernels
             }
             Group.Barrier();
             int keys = active ? KernelMath.Min(QueryTile, t - keyStart + 1) : 0; // causal: keys up to t
-            for (int j = 0; j < keys; j++)
+            for (int j = KernelMath.Max(0, ownFirstKey - keyStart); j < keys; j++)
             {
                 float score = 0f;
                 for (int d = 0; d < headSize; d++) score += qTile[row + d] * kTile[j * MaxHeadSize + d];
@@ -133,19 +145,20 @@ internal static partial class AttentionGpuKernels
         logSumExp[(b * heads + h) * seqLen + t] = max + KernelMath.Log(denominator);
     }
 
-    /// <summary>dQ += Σ_{s ≤ t} dScore(t, s)·k_s; one thread per query.</summary>
+    /// <summary>dQ += Σ_{s ≤ t, s in t's example} dScore(t, s)·k_s; one thread per query.</summary>
     /// <param name="dOutput">(B, T, C) gradient of the output.</param>
     /// <param name="qkv">(B, T, 3C) the forward input.</param>
     /// <param name="output">(B, T, C) the forward output.</param>
     /// <param name="logSumExp">(B, NH, T) from the forward pass.</param>
     /// <param name="dQkv">(B, T, 3C) accumulates; this pass writes the query thirds.</param>
+    /// <param name="segmentStarts">Empty, or (B, T) each position's example start.</param>
     /// <param name="batch">B.</param>
     /// <param name="seqLen">T.</param>
     /// <param name="heads">NH.</param>
     /// <param name="headSize">HS.</param>
     [Kernel]
     internal static void BackwardQuery(ArrayView<float> dOutput, ArrayView<float> qkv, ArrayView<float> output,
-        ArrayView<float> logSumExp, ArrayView<float> dQkv, int batch, int seqLen, int heads, int headSize)
+        ArrayView<float> logSumExp, ArrayView<float> dQkv, ArrayView<int> segmentStarts, int batch, int seqLen, int heads, int headSize)
     {
         int index = Grid.GlobalIndex.X;
         if (index >= batch * heads * seqLen) return;
@@ -156,7 +169,7 @@ internal static partial class AttentionGpuKernels
         int row = (b * seqLen + t) * C + h * headSize;
         float rowDot = RowDot(dOutput, output, row, headSize);
         float lse = logSumExp[index];
-        for (int s = 0; s <= t; s++)
+        for (int s = FirstKey(segmentStarts, b * seqLen + t, t); s <= t; s++)
         {
             int key = (b * seqLen + s) * 3 * C + h * headSize;
             float dScore = ScoreGradient(qkv, dOutput, query, key, row, C, headSize, scale, lse, rowDot);
@@ -164,19 +177,20 @@ internal static partial class AttentionGpuKernels
         }
     }
 
-    /// <summary>dK += Σ_{t ≥ s} dScore(t, s)·q_t and dV += Σ_{t ≥ s} p(t, s)·dO_t; one thread per key.</summary>
+    /// <summary>dK += Σ_{t ≥ s, t in s's example} dScore(t, s)·q_t and dV += Σ p(t, s)·dO_t over the same t; one thread per key.</summary>
     /// <param name="dOutput">(B, T, C) gradient of the output.</param>
     /// <param name="qkv">(B, T, 3C) the forward input.</param>
     /// <param name="output">(B, T, C) the forward output.</param>
     /// <param name="logSumExp">(B, NH, T) from the forward pass.</param>
     /// <param name="dQkv">(B, T, 3C) accumulates; this pass writes the key and value thirds.</param>
+    /// <param name="segmentStarts">Empty, or (B, T) each position's example start.</param>
     /// <param name="batch">B.</param>
     /// <param name="seqLen">T.</param>
     /// <param name="heads">NH.</param>
     /// <param name="headSize">HS.</param>
     [Kernel]
     internal static void BackwardKeyValue(ArrayView<float> dOutput, ArrayView<float> qkv, ArrayView<float> output,
-        ArrayView<float> logSumExp, ArrayView<float> dQkv, int batch, int seqLen, int heads, int headSize)
+        ArrayView<float> logSumExp, ArrayView<float> dQkv, ArrayView<int> segmentStarts, int batch, int seqLen, int heads, int headSize)
     {
         int index = Grid.GlobalIndex.X;
         if (index >= batch * heads * seqLen) return;
@@ -184,7 +198,14 @@ internal static partial class AttentionGpuKernels
         int C = heads * headSize;
         float scale = 1f / KernelMath.Sqrt(headSize);
         int key = (b * seqLen + s) * 3 * C + h * headSize;
-        for (int t = s; t < seqLen; t++)
+        int end = seqLen;
+        if (segmentStarts.Length != 0)
+        {
+            // The queries that see s run from s to the end of its example: up to the first that starts after s.
+            end = s + 1;
+            while (end < seqLen && FirstKey(segmentStarts, b * seqLen + end, end) <= s) end++;
+        }
+        for (int t = s; t < end; t++)
         {
             int query = (b * seqLen + t) * 3 * C + h * headSize;
             int row = (b * seqLen + t) * C + h * headSize;
@@ -201,6 +222,11 @@ internal static partial class AttentionGpuKernels
             }
         }
     }
+
+    /// <summary>The first key query t of its row sees: 0 without segments, else its example's first position,
+    /// clamped to [0, t] so that an unchecked start cannot send a read outside the row.</summary>
+    private static int FirstKey(ArrayView<int> segmentStarts, int position, int t) =>
+        segmentStarts.Length == 0 ? 0 : KernelMath.Max(0, KernelMath.Min(segmentStarts[position], t));
 
     /// <summary>dO_t · o_t = Σ_s p(t, s)·(dO_t · v_s): the softmax backward's row term, without a pass over keys.</summary>
     private static float RowDot(ArrayView<float> dOutput, ArrayView<float> output, int row, int headSize)
