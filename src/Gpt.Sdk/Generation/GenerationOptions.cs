@@ -58,9 +58,15 @@ public sealed record GenerationOptions
     /// <see cref="N"/> with the highest mean log-probability, best first. Not available when streaming.</summary>
     public int? BestOf { get; init; }
 
-    /// <summary>Keys and values of a prompt prefix computed earlier (<see cref="Generator.CreatePromptCache(string, CancellationToken)"/>);
-    /// when the prompt's tokens begin with the cache's tokens, those positions are copied, not recomputed.</summary>
+    /// <summary>Keys and values of a prompt prefix computed earlier (<see cref="Generator.CreatePromptCache(string, string?, CancellationToken)"/>);
+    /// when the prompt's tokens begin with the cache's tokens, those positions are copied, not recomputed. It must
+    /// have been built under the same <see cref="Adapter"/> as the request (keys and values differ between adapters).</summary>
     public PromptCache? PromptCache { get; init; }
+
+    /// <summary>The name of the LoRA adapter to generate with, one loaded on the generator's model
+    /// (<see cref="Nn.GptModel.Adapters"/>), or null (default) for the base model. Each request applies its own
+    /// adapter to its own passes, so requests with different adapters run side by side on one model.</summary>
+    public string? Adapter { get; init; }
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option and its value.</summary>
     /// <returns>These options.</returns>
@@ -84,6 +90,9 @@ public sealed record GenerationOptions
         if (Logprobs < 0) throw Bad(nameof(Logprobs), Logprobs, "must be >= 0 alternatives, or null for none");
         if (N < 1) throw Bad(nameof(N), N, "must be at least 1");
         if (BestOf is { } bestOf && bestOf < N) throw Bad(nameof(BestOf), bestOf, $"must be at least N ({N})");
+        // Whether the name is loaded is the generator's question (it knows the model); a blank one is wrong anywhere.
+        if (Adapter is not null && string.IsNullOrWhiteSpace(Adapter))
+            throw new ArgumentException("adapter is blank; name a LoRA adapter loaded on the model, or leave it null for the base model.", nameof(Adapter));
         return this;
     }
 

@@ -1,5 +1,6 @@
 using Gpt.Kernels.Random;
 using Gpt.Sdk.Nn;
+using Gpt.Sdk.Nn.Lora;
 using Gpt.Sdk.Tensors;
 
 namespace Gpt.Sdk.Generation;
@@ -8,12 +9,15 @@ namespace Gpt.Sdk.Generation;
 /// One request in flight: its own tape and key/value cache, one cache row per completion (prompt p's
 /// completions are rows p·k .. p·k + k − 1, k = best-of or N). <see cref="Prefill"/> runs each prompt
 /// once and copies its keys and values to its other rows; every <see cref="Step"/> then feeds each
-/// unfinished row its last token, all rows in one batch. Disposing frees the tape and the cache.
+/// unfinished row its last token, all rows in one batch. Every pass of the run, prefill and decode, applies the
+/// request's own LoRA adapter (or none), so runs under different adapters share the model without meeting.
+/// Disposing frees the tape and the cache.
 /// </summary>
 internal sealed class GenerationRun : IDisposable
 {
     private readonly Generator _generator;
     private readonly GenerationOptions _options;
+    private readonly LoraAdapter? _adapter;
     private readonly IReadOnlyList<int[]> _prompts;
     private readonly GenerationSequence[] _rows;
     private readonly int _perPrompt;
@@ -22,10 +26,11 @@ internal sealed class GenerationRun : IDisposable
     private readonly float[] _logits;
     private readonly int _vocab;
 
-    public GenerationRun(Generator generator, IReadOnlyList<int[]> prompts, GenerationOptions options)
+    public GenerationRun(Generator generator, IReadOnlyList<int[]> prompts, GenerationOptions options, LoraAdapter? adapter)
     {
         _generator = generator;
         _options = options;
+        _adapter = adapter;
         _prompts = prompts;
         var model = generator.Model;
         _vocab = model.Config.VocabularySize;
@@ -74,7 +79,7 @@ internal sealed class GenerationRun : IDisposable
                 _cache.CopyPrefix(prefix.Cache, 0, row, reused);
             }
             _tape.Reset();
-            var logits = model.ForwardCached(_tape, _cache, row, 1, prompt.AsSpan(reused));   // (1, V)
+            var logits = model.ForwardCached(_tape, _cache, row, 1, prompt.AsSpan(reused), adapter: _adapter);   // (1, V)
             logits.CopyTo(_logits.AsSpan(row * _vocab, _vocab));
             for (int i = 1; i < _perPrompt; i++)
             {
@@ -104,7 +109,7 @@ internal sealed class GenerationRun : IDisposable
             else _cache.Truncate(r, Math.Min(lengths[r - first], _cache.Capacity - 1));
         }
         _tape.Reset();
-        var logits = _generator.Model.ForwardCached(_tape, _cache, first, count, ids);   // (count, V)
+        var logits = _generator.Model.ForwardCached(_tape, _cache, first, count, ids, adapter: _adapter);   // (count, V)
         logits.CopyTo(_logits.AsSpan(first * _vocab, count * _vocab));
         for (int r = first; r <= last; r++)
         {

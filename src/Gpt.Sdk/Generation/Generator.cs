@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Gpt.Sdk.Nn;
+using Gpt.Sdk.Nn.Lora;
 using Gpt.Sdk.Tensors;
 using Gpt.Sdk.Tokenization;
 
@@ -8,10 +9,11 @@ namespace Gpt.Sdk.Generation;
 /// <summary>
 /// Generates text with a model and its tokenizer: KV-cached decoding, the sampling pipeline of
 /// <see cref="GenerationOptions"/>, stop sequences, streaming, log-probabilities, several completions
-/// per prompt, batches of prompts, fill-in-the-middle and chat. Thread-safe and meant to be shared:
+/// per prompt, batches of prompts, fill-in-the-middle, edits and chat. Thread-safe and meant to be shared:
 /// the model is only read, and each request gets its own cache, tape and sampler state, so concurrent
-/// requests run concurrently. Cancelling a request ends it within one decoding step, with
-/// <see cref="FinishReason.Cancelled"/> and the text so far, and frees its state.
+/// requests run concurrently, each under its own LoRA adapter (<see cref="GenerationOptions.Adapter"/>) if it
+/// names one. Cancelling a request ends it within one decoding step, with <see cref="FinishReason.Cancelled"/>
+/// and the text so far, and frees its state.
 /// </summary>
 public sealed class Generator
 {
@@ -59,11 +61,11 @@ public sealed class Generator
     public IAsyncEnumerable<GenerationChunk> StreamAsync(IReadOnlyList<int> promptTokens, GenerationOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        options = Check(options);
-        if (options.BestOf > options.N)
-            throw new ArgumentException($"BestOf ({options.BestOf}) picks the best completions once all are finished, so it cannot stream; call GenerateAsync.", nameof(options));
-        int[] prompt = CheckPrompt(promptTokens, options, nameof(promptTokens));
-        return Stream(prompt, options, cancellationToken);
+        var request = Check(options);
+        if (request.Options.BestOf > request.Options.N)
+            throw new ArgumentException($"BestOf ({request.Options.BestOf}) picks the best completions once all are finished, so it cannot stream; call GenerateAsync.", nameof(options));
+        int[] prompt = CheckPrompt(promptTokens, nameof(promptTokens));
+        return Stream(prompt, request, cancellationToken);
     }
 
     /// <summary>Generates the completions of <paramref name="prompt"/>.</summary>
@@ -80,7 +82,8 @@ public sealed class Generator
     public async Task<GenerationResult> GenerateAsync(IReadOnlyList<int> promptTokens, GenerationOptions? options = null,
         CancellationToken cancellationToken = default)
     {
-        var results = await GenerateBatchAsync([CheckPrompt(promptTokens, Check(options), nameof(promptTokens))], options, cancellationToken).ConfigureAwait(false);
+        var request = Check(options);
+        var results = await GenerateBatchAsync([CheckPrompt(promptTokens, nameof(promptTokens))], request, cancellationToken).ConfigureAwait(false);
         return results[0];
     }
 
@@ -95,7 +98,8 @@ public sealed class Generator
     {
         ArgumentNullException.ThrowIfNull(prompts);
         if (prompts.Count == 0) throw new ArgumentException("no prompts were given.", nameof(prompts));
-        return GenerateBatchAsync(prompts.Select(p => EncodePrompt(p)).ToArray(), options, cancellationToken);
+        var request = Check(options);
+        return GenerateBatchAsync(prompts.Select(p => CheckPrompt(EncodePrompt(p), nameof(prompts))).ToArray(), request, cancellationToken);
     }
 
     /// <summary>Fills the gap between <paramref name="prefix"/> and <paramref name="suffix"/> (fill-in-the-middle):
@@ -111,6 +115,18 @@ public sealed class Generator
             throw new InvalidOperationException("fill-in-the-middle needs a BPE tokenizer with the FIM special tokens.");
         return GenerateAsync(FillInTheMiddle.Prompt(bpe, prefix, suffix), options, cancellationToken);
     }
+
+    /// <summary>Rewrites <paramref name="input"/> as <paramref name="instruction"/> says (the Codex edit task): the prompt is
+    /// <see cref="EditTemplate.Prompt"/>, the layout fine-tuning on edits uses, and the completion is the edited text,
+    /// ended by <c>&lt;|endoftext|&gt;</c> when the tokenizer has it (or by a stop sequence or the length limit).</summary>
+    /// <param name="input">The text to edit; empty to write from scratch.</param>
+    /// <param name="instruction">What to do to it.</param>
+    /// <param name="options">Generation options (defaults when null), e.g. the adapter fine-tuned on edits.</param>
+    /// <param name="cancellationToken">Ends generation within one step.</param>
+    /// <returns>The edited text as the completion(s).</returns>
+    public Task<GenerationResult> EditAsync(string input, string instruction, GenerationOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        GenerateAsync(EditTemplate.Prompt(input, instruction), options, cancellationToken);
 
     /// <summary>Generates the assistant's next reply to a conversation, laid out by <see cref="ChatTemplate"/>
     /// (its stop sequences are added to the options').</summary>
@@ -129,23 +145,48 @@ public sealed class Generator
         CancellationToken cancellationToken = default) =>
         StreamAsync(ChatTemplate.Encode(Tokenizer, turns).Tokens, WithChatStops(options), cancellationToken);
 
-    /// <summary>Runs a prompt prefix through the model once and keeps its keys and values, for requests that
-    /// start with it (<see cref="GenerationOptions.PromptCache"/>).</summary>
+    /// <summary>Runs a prompt prefix through the base model (no adapter) once and keeps its keys and values, for
+    /// requests that start with it and use no adapter (<see cref="GenerationOptions.PromptCache"/>).</summary>
     /// <param name="prefix">The shared beginning of later prompts.</param>
     /// <param name="cancellationToken">Checked before the work starts.</param>
     public PromptCache CreatePromptCache(string prefix, CancellationToken cancellationToken = default) =>
-        CreatePromptCache(EncodePrompt(prefix), null, cancellationToken);
+        CreatePromptCache(prefix, adapter: null, cancellationToken);
 
-    /// <summary>Runs a prompt prefix given as token ids through the model once and keeps its keys and values;
+    /// <summary>Runs a prompt prefix through the model under a LoRA adapter once and keeps its keys and values, for
+    /// requests that start with it and name the same <see cref="GenerationOptions.Adapter"/>; requests under another
+    /// adapter (or none) are refused the cache.</summary>
+    /// <param name="prefix">The shared beginning of later prompts.</param>
+    /// <param name="adapter">The name of an adapter loaded on the model, or null for the base model.</param>
+    /// <param name="cancellationToken">Checked before the work starts.</param>
+    public PromptCache CreatePromptCache(string prefix, string? adapter, CancellationToken cancellationToken = default) =>
+        CreatePromptCache(EncodePrompt(prefix), null, adapter, cancellationToken);
+
+    /// <summary>Runs a prompt prefix given as token ids through the base model once and keeps its keys and values;
     /// positions it shares with <paramref name="startFrom"/> (e.g. the previous turn of a chat) are copied from there.</summary>
     /// <param name="prefixTokens">The prefix's ids.</param>
-    /// <param name="startFrom">An earlier cache of this model whose leading tokens may match, or null.</param>
+    /// <param name="startFrom">An earlier cache of this model, built without an adapter, whose leading tokens may match; or null.</param>
     /// <param name="cancellationToken">Checked before the work starts.</param>
-    public PromptCache CreatePromptCache(IReadOnlyList<int> prefixTokens, PromptCache? startFrom = null, CancellationToken cancellationToken = default)
+    public PromptCache CreatePromptCache(IReadOnlyList<int> prefixTokens, PromptCache? startFrom = null, CancellationToken cancellationToken = default) =>
+        CreatePromptCache(prefixTokens, startFrom, adapter: null, cancellationToken);
+
+    /// <summary>Runs a prompt prefix given as token ids through the model under a LoRA adapter once and keeps its keys
+    /// and values; positions it shares with <paramref name="startFrom"/> are copied from there.</summary>
+    /// <param name="prefixTokens">The prefix's ids.</param>
+    /// <param name="startFrom">An earlier cache of this model built under the same adapter, whose leading tokens may match; or null.</param>
+    /// <param name="adapter">The name of an adapter loaded on the model, or null for the base model.</param>
+    /// <param name="cancellationToken">Checked before the work starts.</param>
+    public PromptCache CreatePromptCache(IReadOnlyList<int> prefixTokens, PromptCache? startFrom, string? adapter, CancellationToken cancellationToken = default)
     {
-        int[] tokens = CheckPrompt(prefixTokens, null, nameof(prefixTokens));
-        if (startFrom is not null && startFrom.Model != Model)
-            throw new ArgumentException("the prompt cache was made by another model; create it with this generator.", nameof(startFrom));
+        int[] tokens = CheckPrompt(prefixTokens, nameof(prefixTokens));
+        if (adapter is not null && string.IsNullOrWhiteSpace(adapter))
+            throw new ArgumentException("the adapter name is blank; name a LoRA adapter loaded on the model, or pass null for the base model.", nameof(adapter));
+        var lora = ResolveAdapter(adapter, nameof(adapter));
+        if (startFrom is not null)
+        {
+            if (startFrom.Model != Model)
+                throw new ArgumentException("the prompt cache was made by another model; create it with this generator.", nameof(startFrom));
+            startFrom.CheckAdapter(lora, nameof(startFrom));
+        }
         cancellationToken.ThrowIfCancellationRequested();
         var cache = new KvCache(Model.Config, Model.Device, 1, tokens.Length);
         try
@@ -157,8 +198,8 @@ public sealed class Generator
                 cache.CopyPrefix(startFrom.Cache, 0, 0, reused);
             }
             using var tape = new Tape(Model.Device);
-            Model.ForwardCached(tape, cache, tokens.AsSpan(reused));
-            return new PromptCache(Model, tokens, cache);
+            Model.ForwardCached(tape, cache, tokens.AsSpan(reused), adapter: lora);
+            return new PromptCache(Model, lora, tokens, cache);
         }
         catch
         {
@@ -169,20 +210,17 @@ public sealed class Generator
 
     internal bool IsEndToken(int id) => _endTokens.Contains(id);
 
-    private async Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(int[][] prompts, GenerationOptions? options,
-        CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(int[][] prompts, Request request, CancellationToken cancellationToken)
     {
-        options = Check(options);
-        foreach (int[] prompt in prompts) CheckPrompt(prompt, options, nameof(prompts));
-        using var run = new GenerationRun(this, prompts, options);
+        using var run = new GenerationRun(this, prompts, request.Options, request.Adapter);
         await foreach (var _ in Drive(run, cancellationToken).ConfigureAwait(false)) { }
         return run.Results();
     }
 
     // The request's cache and tape are made when enumeration starts and freed when it ends, however it ends.
-    private async IAsyncEnumerable<GenerationChunk> Stream(int[] prompt, GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<GenerationChunk> Stream(int[] prompt, Request request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var run = new GenerationRun(this, [prompt], options);
+        using var run = new GenerationRun(this, [prompt], request.Options, request.Adapter);
         await foreach (var chunk in Drive(run, cancellationToken).ConfigureAwait(false)) yield return chunk;
     }
 
@@ -212,7 +250,30 @@ public sealed class Generator
         return options with { StopSequences = [.. options.StopSequences ?? [], .. ChatTemplate.StopSequences] };
     }
 
-    private static GenerationOptions Check(GenerationOptions? options) => (options ?? new GenerationOptions()).Validate();
+    // Everything about the options is checked at the door, the adapter looked up once: the request then runs
+    // under that instance even if the model's adapters change while it is in flight.
+    private Request Check(GenerationOptions? options)
+    {
+        options = (options ?? new GenerationOptions()).Validate();
+        var adapter = ResolveAdapter(options.Adapter, nameof(GenerationOptions.Adapter));
+        if (options.PromptCache is { } cache)
+        {
+            if (cache.Model != Model) throw new ArgumentException("the prompt cache was made by another model; create it with this generator.", nameof(options));
+            cache.CheckAdapter(adapter, nameof(GenerationOptions.PromptCache));
+        }
+        return new Request(options, adapter);
+    }
+
+    private LoraAdapter? ResolveAdapter(string? name, string paramName)
+    {
+        if (name is null) return null;
+        var loaded = Model.Adapters;
+        if (loaded.TryGetValue(name, out var adapter)) return adapter;
+        throw new ArgumentException(loaded.Count == 0
+            ? $"adapter '{name}' is not loaded: the generator's model has no LoRA adapters. Add or load it on the model first, or leave the adapter null for the base model."
+            : $"adapter '{name}' is not loaded on the generator's model; loaded adapters: {string.Join(", ", loaded.Keys.Order(StringComparer.Ordinal).Select(n => $"'{n}'"))}. " +
+              "Name one of those, or leave the adapter null for the base model.", paramName);
+    }
 
     private int[] EncodePrompt(string prompt)
     {
@@ -222,7 +283,7 @@ public sealed class Generator
         throw new ArgumentException("the prompt is empty and the tokenizer has no <|endoftext|> to start from; give some text.", nameof(prompt));
     }
 
-    private int[] CheckPrompt(IReadOnlyList<int> prompt, GenerationOptions? options, string name)
+    private int[] CheckPrompt(IReadOnlyList<int> prompt, string name)
     {
         ArgumentNullException.ThrowIfNull(prompt, name);
         int context = Model.Config.ContextLength, vocab = Model.Config.VocabularySize;
@@ -234,8 +295,9 @@ public sealed class Generator
             if ((uint)id >= (uint)vocab)
                 throw new ArgumentException(
                     $"prompt token {id} is outside the model's vocabulary of {vocab} (a special token the model was not trained with?).", name);
-        if (options?.PromptCache is { } cache && cache.Model != Model)
-            throw new ArgumentException("the prompt cache was made by another model; create it with this generator.", nameof(options));
         return prompt as int[] ?? [.. prompt];
     }
+
+    /// <summary>A request's checked options and the adapter they name, resolved on this generator's model.</summary>
+    private readonly record struct Request(GenerationOptions Options, LoraAdapter? Adapter);
 }

@@ -1,6 +1,7 @@
 using Gpt.Kernels.Devices;
 using Gpt.Sdk.Generation;
 using Gpt.Sdk.Nn;
+using Gpt.Sdk.Nn.Lora;
 using Gpt.Sdk.Tokenization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -91,6 +92,33 @@ public sealed class GptBuilder
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
         return Configure(o => o.LoadedModel = (model, tokenizer));
+    }
+
+    /// <summary>
+    /// Loads a LoRA adapter onto the served model, under <paramref name="name"/>, when the model is loaded (for a model
+    /// given to <see cref="UseModel"/>: when the first service needs it). Requests pick it per call with
+    /// <c>ChatOptions.ModelId = name</c> or <c>AdditionalProperties["adapter"] = name</c> (see <see cref="GptChatClient"/>),
+    /// or <c>GenerationOptions.Adapter</c> on the <see cref="Generator"/>; every adapter shares the one base model.
+    /// This is the one way adapters reach a hosted model: overloads that read adapter files call it.
+    /// <code>
+    /// gpt.WithLoraAdapter("support", model => model.AddLoraAdapter("support", new LoraConfig { Rank = 8 }))
+    /// </code>
+    /// A later call with the same name replaces the earlier one, as every builder setting does. Adapters the
+    /// registration added to a model the app owns (<see cref="UseModel"/>) are removed when the container is disposed.
+    /// </summary>
+    /// <param name="name">The adapter's name: its id in requests and responses; it must differ from the model's id.</param>
+    /// <param name="load">Adds the adapter to the model under <paramref name="name"/> (e.g. <see cref="GptModel.AddLoraAdapter"/>
+    /// then its weights) and returns it. Called once, on the loading thread.</param>
+    public GptBuilder WithLoraAdapter(string name, Func<GptModel, LoraAdapter> load)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(load);
+        return Configure(o =>
+        {
+            int existing = o.LoraAdapters.FindIndex(a => a.Name == name);
+            if (existing >= 0) o.LoraAdapters[existing] = (name, load);
+            else o.LoraAdapters.Add((name, load));
+        });
     }
 
     private GptBuilder Configure(Action<GptOptions> configure)

@@ -16,6 +16,22 @@ namespace Gpt.Sdk.Hosting;
 /// cache and sampler, so concurrent requests run concurrently; cancelling one stops it within one decoding
 /// step, frees its state and throws <see cref="OperationCanceledException"/>.
 /// </summary>
+/// <remarks>
+/// <para><b>LoRA adapters per request.</b> Every adapter loaded on the model (<see cref="GptBuilder.WithLoraAdapter"/>,
+/// or added by the app to a model it serves) answers under its own name, on the one shared base model; requests with
+/// different adapters run concurrently without affecting each other. A request chooses, in this order of precedence:</para>
+/// <list type="number">
+/// <item><c>AdditionalProperties["adapter"]</c> (<see cref="GptChatOptions.Adapter"/>): an adapter's name, or null for the
+/// base model. This provider-specific key wins; <see cref="ChatOptions.ModelId"/> may still be set beside it to the model's
+/// id (the model the adapter runs on) or to the same adapter, but a ModelId naming a different adapter is refused as
+/// contradictory.</item>
+/// <item><see cref="ChatOptions.ModelId"/>: the model's id (<see cref="ChatClientMetadata.DefaultModelId"/>) selects the
+/// base model, an adapter's name selects that adapter; any other id is refused with the list of valid ids.</item>
+/// <item>Neither: <see cref="GenerationOptions.Adapter"/> of <see cref="Defaults"/> (the base model unless set).</item>
+/// </list>
+/// <para><see cref="ChatResponse.ModelId"/> (and each streamed update's) reports what answered: the adapter's name, or
+/// the model's id for the base model.</para>
+/// </remarks>
 public sealed class GptChatClient : IChatClient
 {
     /// <summary>The <see cref="ChatClientMetadata.ProviderName"/> of every Gpt.Sdk chat client.</summary>
@@ -26,7 +42,8 @@ public sealed class GptChatClient : IChatClient
     /// <summary>Creates a chat client (usually done for you by <c>services.AddGpt(...)</c>).</summary>
     /// <param name="generator">The engine; shared, not disposed by the client.</param>
     /// <param name="modelId">The model's name in metadata and responses (default <c>"gpt"</c>).</param>
-    /// <param name="defaults">Options every request starts from (the engine's defaults when null); one completion, no best-of.</param>
+    /// <param name="defaults">Options every request starts from (the engine's defaults when null); one completion, no best-of.
+    /// Its <see cref="GenerationOptions.Adapter"/>, if set, must be loaded on the generator's model.</param>
     /// <param name="logger">Receives request events (none when null).</param>
     public GptChatClient(Generator generator, string? modelId = null, GenerationOptions? defaults = null, ILogger<GptChatClient>? logger = null)
     {
@@ -36,14 +53,27 @@ public sealed class GptChatClient : IChatClient
         Defaults = defaults ?? new GenerationOptions();
         string[] failures = [.. GptOptionsValidator.DefaultsFailures(Defaults)];
         if (failures.Length > 0) throw new ArgumentException("the default options cannot serve chat requests: " + string.Join(" ", failures), nameof(defaults));
-        Metadata = new ChatClientMetadata(ProviderName, providerUri: null, defaultModelId: modelId ?? "gpt");
+        modelId ??= "gpt";
+        var adapters = generator.Model.Adapters;
+        // The model's id selects the base model in ChatOptions.ModelId, so an adapter of that name could never be chosen.
+        if (adapters.ContainsKey(modelId))
+            throw new ArgumentException(
+                $"the model id '{modelId}' is also the name of one of its LoRA adapters, so ChatOptions.ModelId could not tell the base model from the adapter; " +
+                "give the model another id (GptBuilder.WithModelId) or the adapter another name.", nameof(modelId));
+        if (Defaults.Adapter is { } adapter && !adapters.ContainsKey(adapter))
+            throw new ArgumentException(
+                $"the default options name adapter '{adapter}', which is not loaded on the model; " +
+                (adapters.Count == 0 ? "the model has no adapters." : $"loaded adapters: {string.Join(", ", adapters.Keys.Order(StringComparer.Ordinal).Select(n => $"'{n}'"))}.") +
+                " Load it first (GptBuilder.WithLoraAdapter) or leave Defaults.Adapter unset for the base model.", nameof(defaults));
+        Metadata = new ChatClientMetadata(ProviderName, providerUri: null, defaultModelId: modelId);
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }
 
     /// <summary>The engine that generates the replies (also returned by <see cref="GetService"/>).</summary>
     public Generator Generator { get; }
 
-    /// <summary>What the client reports about itself: provider <see cref="ProviderName"/> and the model's id.</summary>
+    /// <summary>What the client reports about itself: provider <see cref="ProviderName"/> and the model's id (which, as
+    /// <see cref="ChatOptions.ModelId"/>, selects the base model).</summary>
     public ChatClientMetadata Metadata { get; }
 
     /// <summary>The options every request starts from.</summary>
@@ -53,9 +83,10 @@ public sealed class GptChatClient : IChatClient
 
     /// <summary>Generates the assistant's reply to <paramref name="messages"/>.</summary>
     /// <param name="messages">The conversation: system, user and assistant text messages.</param>
-    /// <param name="options">Sampling and length settings for this request (see the class summary); null for the defaults.</param>
+    /// <param name="options">Sampling and length settings and the adapter for this request (see the class summary); null for the defaults.</param>
     /// <param name="cancellationToken">Stops generation within one decoding step and throws <see cref="OperationCanceledException"/>.</param>
-    /// <returns>One assistant message, with finish reason, usage, and the engine's <see cref="GenerationResult"/> as raw representation.</returns>
+    /// <returns>One assistant message, with finish reason, usage, the model id that answered (an adapter's name, or the
+    /// model's id), and the engine's <see cref="GenerationResult"/> as raw representation.</returns>
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
     {
@@ -83,7 +114,7 @@ public sealed class GptChatClient : IChatClient
         return new ChatResponse(new ChatMessage(ChatRole.Assistant, result.Text) { MessageId = id, CreatedAt = created })
         {
             ResponseId = id,
-            ModelId = ModelId,
+            ModelId = AnsweredBy(generation),
             CreatedAt = created,
             FinishReason = ToChatFinishReason(result.FinishReason),
             Usage = ToUsageDetails(result.Usage.PromptTokens, result.Usage.CompletionTokens),
@@ -96,7 +127,7 @@ public sealed class GptChatClient : IChatClient
     /// reason and a <see cref="UsageContent"/>. Concatenated, the updates' text equals the reply
     /// <see cref="GetResponseAsync"/> gives for the same seed.</summary>
     /// <param name="messages">The conversation: system, user and assistant text messages.</param>
-    /// <param name="options">Sampling and length settings for this request; null for the defaults.</param>
+    /// <param name="options">Sampling and length settings and the adapter for this request; null for the defaults.</param>
     /// <param name="cancellationToken">Stops generation within one decoding step and throws <see cref="OperationCanceledException"/>.</param>
     public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default)
@@ -127,14 +158,14 @@ public sealed class GptChatClient : IChatClient
     private (List<ChatTurn> Turns, GenerationOptions Options) Prepare(IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
         ArgumentNullException.ThrowIfNull(messages);
-        var generation = ChatOptionsMapping.ToGenerationOptions(options, Defaults, ModelId, this);
+        var generation = ChatOptionsMapping.ToGenerationOptions(options, Defaults, this);
         return (ChatMessageMapping.ToTurns(messages, options?.Instructions), generation);
     }
 
     private async IAsyncEnumerable<ChatResponseUpdate> Stream(List<ChatTurn> turns, GenerationOptions generation,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        string id = NewResponseId();
+        string id = NewResponseId(), answeredBy = AnsweredBy(generation);
         var created = DateTimeOffset.UtcNow;
         var elapsed = Stopwatch.StartNew();
         GptLog.RequestStarted(_logger, id, streaming: true);
@@ -168,7 +199,7 @@ public sealed class GptChatClient : IChatClient
                 {
                     ResponseId = id,
                     MessageId = id,
-                    ModelId = ModelId,
+                    ModelId = answeredBy,
                     CreatedAt = created,
                     RawRepresentation = chunk,
                 };
@@ -185,6 +216,8 @@ public sealed class GptChatClient : IChatClient
 
     // Bad input and cancellation are the caller's business; anything else is worth an error in the log.
     private static bool IsFailure(Exception e) => e is not (OperationCanceledException or ArgumentException or NotSupportedException);
+
+    private string AnsweredBy(GenerationOptions generation) => generation.Adapter ?? ModelId;
 
     private static string NewResponseId() => "gpt-" + Guid.CreateVersion7().ToString("N");
 

@@ -12,6 +12,9 @@ internal static partial class GptLog
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Serving GPT model {ModelId} loaded by the app: {Parameters} parameters on {Device}")]
     public static partial void UsingLoadedModel(ILogger logger, string modelId, long parameters, string device);
 
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "Loaded LoRA adapter {Adapter} onto GPT model {ModelId}: {Parameters} parameters")]
+    public static partial void AdapterLoaded(ILogger logger, string adapter, string modelId, long parameters);
+
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Request {ResponseId} started (streaming: {Streaming})")]
     public static partial void RequestStarted(ILogger logger, string responseId, bool streaming);
 

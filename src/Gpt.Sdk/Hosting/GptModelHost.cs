@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Gpt.Kernels.Devices;
 using Gpt.Sdk.Generation;
 using Gpt.Sdk.Nn;
+using Gpt.Sdk.Nn.Lora;
 using Gpt.Sdk.Tokenization;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
@@ -11,12 +12,13 @@ namespace Gpt.Sdk.Hosting;
 /// <summary>
 /// The one loaded model behind a registration: weights and tokenizer are read once, when the first
 /// service that needs them is resolved, and shared by every request (each request keeps its own
-/// cache and sampler in the <see cref="Generator"/>). Disposed with the container; frees the weights
-/// only when it loaded them.
+/// cache and sampler in the <see cref="Generator"/>). The registered LoRA adapters are loaded onto the model
+/// right after it. Disposed with the container; frees the weights only when it loaded them.
 /// </summary>
 internal sealed class GptModelHost : IDisposable
 {
     private readonly bool _ownsModel;
+    private readonly List<LoraAdapter> _addedAdapters = [];
 
     public GptModelHost(GptOptions options, ILoggerFactory loggerFactory)
     {
@@ -27,6 +29,7 @@ internal sealed class GptModelHost : IDisposable
             Generator = new Generator(loaded.Model, loaded.Tokenizer);
             ModelId = options.ModelId ?? "gpt";
             GptLog.UsingLoadedModel(logger, ModelId, loaded.Model.ParameterCount, loaded.Model.Device.Name);
+            LoadAdapters(loaded.Model, logger);
             return;
         }
 
@@ -37,6 +40,10 @@ internal sealed class GptModelHost : IDisposable
         try
         {
             Generator = new Generator(model, TokenizerFiles.Load(folder));
+            ModelId = options.ModelId ?? new DirectoryInfo(Path.GetFullPath(folder)).Name;
+            GptLog.ModelLoaded(logger, ModelId, Path.GetFullPath(folder), model.ParameterCount, device.Name,
+                Generator.ChatTemplate.UsesSpecialTokens ? "ChatML" : "plain text", started.ElapsedMilliseconds);
+            LoadAdapters(model, logger);
         }
         catch
         {
@@ -44,9 +51,6 @@ internal sealed class GptModelHost : IDisposable
             throw;
         }
         _ownsModel = true;
-        ModelId = options.ModelId ?? new DirectoryInfo(Path.GetFullPath(folder)).Name;
-        GptLog.ModelLoaded(logger, ModelId, Path.GetFullPath(folder), model.ParameterCount, device.Name,
-            Generator.ChatTemplate.UsesSpecialTokens ? "ChatML" : "plain text", started.ElapsedMilliseconds);
     }
 
     /// <summary>The options the model was loaded with (their defaults seed every request).</summary>
@@ -67,8 +71,50 @@ internal sealed class GptModelHost : IDisposable
     /// </summary>
     public IEmbeddingGenerator<string, Embedding<float>>? EmbeddingGenerator => null;
 
+    /// <summary>Frees the model when the host loaded it; otherwise takes off the adapters it added, so the app's
+    /// model is as it was given (and can be served again).</summary>
     public void Dispose()
     {
         if (_ownsModel) Generator.Model.Dispose();
+        else RemoveAddedAdapters(Generator.Model);
+    }
+
+    // Runs each registered loader and checks it did what its name promises: requests select the adapter by that
+    // name, so one loaded under another name (or not at all) would be unreachable or answer for the wrong one.
+    // On any failure the adapters loaded so far come off again, so a failed start leaves the app's model untouched.
+    private void LoadAdapters(GptModel model, ILogger logger)
+    {
+        var before = model.Adapters.Keys.ToHashSet(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (name, load) in Options.LoraAdapters)
+            {
+                if (model.Adapters.ContainsKey(name))
+                    throw new InvalidOperationException(
+                        $"the model already has a LoRA adapter named '{name}', so WithLoraAdapter(\"{name}\", ...) cannot load another under that name. " +
+                        "Adapters already on a model given to UseModel are served as they are: drop the registration, or register under another name.");
+                var adapter = load(model) ?? throw new InvalidOperationException(
+                    $"the loader of LoRA adapter '{name}' returned null; return the adapter it added to the model (e.g. model.AddLoraAdapter(\"{name}\", config)).");
+                if (!model.Adapters.TryGetValue(name, out var registered) || registered != adapter)
+                    throw new InvalidOperationException(
+                        $"the loader of LoRA adapter '{name}' returned adapter '{adapter.Name}'{(adapter.Model == model ? "" : " of another model")}, " +
+                        $"which is not loaded on the served model under '{name}'; add it to the model it is given, under the name it was registered with.");
+                _addedAdapters.Add(adapter);
+                GptLog.AdapterLoaded(logger, name, ModelId, adapter.Parameters.Count);
+            }
+        }
+        catch
+        {
+            foreach (string name in model.Adapters.Keys.Where(n => !before.Contains(n)).ToList()) model.RemoveAdapter(name);
+            _addedAdapters.Clear();
+            throw;
+        }
+    }
+
+    private void RemoveAddedAdapters(GptModel model)
+    {
+        foreach (var adapter in _addedAdapters)
+            if (model.Adapters.TryGetValue(adapter.Name, out var loaded) && loaded == adapter) model.RemoveAdapter(adapter.Name);
+        _addedAdapters.Clear();
     }
 }

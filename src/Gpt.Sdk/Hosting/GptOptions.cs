@@ -1,6 +1,7 @@
 using Gpt.Kernels.Devices;
 using Gpt.Sdk.Generation;
 using Gpt.Sdk.Nn;
+using Gpt.Sdk.Nn.Lora;
 using Gpt.Sdk.Tokenization;
 
 namespace Gpt.Sdk.Hosting;
@@ -25,13 +26,19 @@ public sealed class GptOptions
     public DeviceKind Device { get; set; } = DeviceKind.Auto;
 
     /// <summary>The model's name in <see cref="Microsoft.Extensions.AI.ChatClientMetadata"/> and in responses;
-    /// by default the model folder's name. A request whose <c>ChatOptions.ModelId</c> names another model is refused.</summary>
+    /// by default the model folder's name. In a request's <c>ChatOptions.ModelId</c> it selects the base model, an
+    /// adapter's name selects that adapter (<see cref="GptBuilder.WithLoraAdapter"/>), and any other id is refused.</summary>
     public string? ModelId { get; set; }
 
     /// <summary>Options every request starts from; a request's <c>ChatOptions</c> override them field by field.
-    /// One completion per request (<see cref="GenerationOptions.N"/> = 1, no best-of, no logprobs, no prompt cache).</summary>
+    /// One completion per request (<see cref="GenerationOptions.N"/> = 1, no best-of, no logprobs, no prompt cache).
+    /// <see cref="GenerationOptions.Adapter"/> sets the adapter of requests that choose none.</summary>
     public GenerationOptions Defaults { get; set; } = new();
 
     /// <summary>A model loaded by the caller (<see cref="GptBuilder.UseModel"/>), used instead of <see cref="ModelPath"/>; not disposed.</summary>
     internal (GptModel Model, ITokenizer Tokenizer)? LoadedModel { get; set; }
+
+    /// <summary>The LoRA adapters to load onto the model once it is loaded (<see cref="GptBuilder.WithLoraAdapter"/>), in
+    /// registration order, one per name. Not bindable: a loader is code.</summary>
+    internal List<(string Name, Func<GptModel, LoraAdapter> Load)> LoraAdapters { get; } = [];
 }

@@ -1,5 +1,6 @@
 using Gpt.Sdk.Generation;
 using Gpt.Sdk.Nn;
+using Gpt.Sdk.Nn.Lora;
 using Gpt.Sdk.Tensors;
 using Gpt.Sdk.Tests.Tokenization;
 using Gpt.Sdk.Tokenization;
@@ -30,22 +31,22 @@ internal static class GenerationModels
     public static Generator Gpt2Generator() => new(Gpt2Model, Gpt2Fixture.Tokenizer);
 
     /// <summary>The last position's logits of a full forward pass over <paramref name="ids"/>, no cache.</summary>
-    public static float[] LastLogits(GptModel model, IReadOnlyList<int> ids)
+    public static float[] LastLogits(GptModel model, IReadOnlyList<int> ids, LoraAdapter? adapter = null)
     {
         using var tape = new Tape(model.Device);
         using var _ = tape.NoGrad();
         int v = model.Config.VocabularySize;
-        return model.Forward(tape, ids.ToArray(), 1, ids.Count).ToArray().AsSpan((ids.Count - 1) * v, v).ToArray();
+        return model.Forward(tape, ids.ToArray(), 1, ids.Count, new ForwardOptions { Adapter = adapter }).ToArray().AsSpan((ids.Count - 1) * v, v).ToArray();
     }
 
     /// <summary>Greedy decoding by full recomputation: the textbook loop the cached engine must agree with.</summary>
-    public static List<int> GreedyByRecomputation(GptModel model, IReadOnlyList<int> prompt, int count)
+    public static List<int> GreedyByRecomputation(GptModel model, IReadOnlyList<int> prompt, int count, LoraAdapter? adapter = null)
     {
         var ids = prompt.ToList();
         var generated = new List<int>();
         for (int i = 0; i < count; i++)
         {
-            int next = LogitProcessors.ArgMax(LastLogits(model, ids));
+            int next = LogitProcessors.ArgMax(LastLogits(model, ids, adapter));
             ids.Add(next);
             generated.Add(next);
         }

@@ -14,7 +14,7 @@ public class ChatOptionsMappingTests
     };
 
     private static GenerationOptions Map(ChatOptions? options) =>
-        ChatOptionsMapping.ToGenerationOptions(options, Defaults, "tiny", HostingModels.Client());
+        ChatOptionsMapping.ToGenerationOptions(options, Defaults, HostingModels.Client());
 
     [Fact]
     public void NoOptionsOrEmptyOptionsKeepTheDefaults()
@@ -91,6 +91,9 @@ public class ChatOptionsMappingTests
         Assert.Contains("RepetitionPenalty", Refused<ArgumentException>(Extra(GptChatOptions.RepetitionPenalty, 0)));
         Assert.Contains("'min_p', 'repetition_penalty'", Refused<ArgumentException>(Extra("top_a", 0.5f)));
         Assert.Contains("serves 'tiny'", Refused<ArgumentException>(new ChatOptions { ModelId = "gpt-4o" }));
+        Assert.Contains("valid ids: 'tiny' (the base model); the model has no adapters", Refused<ArgumentException>(new ChatOptions { ModelId = "gpt-4o" }));
+        Assert.Contains("no adapters", Refused<ArgumentException>(Extra(GptChatOptions.Adapter, "support")));
+        Assert.Null(Map(Extra(GptChatOptions.Adapter, null)).Adapter);
         Assert.Equal(Defaults, Map(new ChatOptions { ModelId = "tiny" }));
     }
 
