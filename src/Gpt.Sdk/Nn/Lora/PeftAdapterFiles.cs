@@ -85,7 +85,9 @@ public static class PeftAdapterFiles
     /// <param name="model">The base model.</param>
     /// <param name="directory">The adapter folder.</param>
     /// <param name="name">The name to register it under (the folder's name when null).</param>
-    /// <param name="trainable">True to keep training it (its segment then gets gradients); false for inference.</param>
+    /// <param name="trainable">True to keep training it: its segment gets gradients and, as PEFT's <c>is_trainable</c> and
+    /// <see cref="GptModel.AddLoraAdapter"/> do, the base is frozen, so training updates the adapter only. False for
+    /// inference (the base is left as it is).</param>
     public static LoraAdapter Load(GptModel model, string directory, string? name = null, bool trainable = false)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -116,6 +118,7 @@ public static class PeftAdapterFiles
                 $"a LoRA adapter of rank {config.Rank} for this base ({model.Config.LayerCount} layers, width {model.Config.EmbeddingSize}); was it trained on another base?");
             adapter.Parameters.Trainable = trainable;
             model.Register(adapter);
+            if (trainable) model.Parameters.Trainable = false;
             return adapter;
         }
         catch
