@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace Gpt.Cli.Tests;
@@ -97,7 +96,7 @@ public sealed class GenerateCommandTests : IClassFixture<GenerateCommandTests.Ti
     [Fact]
     public void ChatAnswersEachLineUntilExit()
     {
-        var result = RunWithInput("hi there\nhello\n/reset\nhi\n/exit\nnot read\n", "chat", "--model", _model, "--system", "be kind", "--max-tokens", "6", "--seed", "1");
+        var result = GptProcess.RunWithInput("hi there\nhello\n/reset\nhi\n/exit\nnot read\n", "chat", "--model", _model, "--system", "be kind", "--max-tokens", "6", "--seed", "1");
         Assert.True(result.ExitCode == 0, result.Stderr);
         Assert.Equal(3, result.Stderr.Split("assistant> ").Length - 1);
         Assert.Equal(3, result.Stdout.Split('\n', StringSplitOptions.None).Length - 1);
@@ -107,30 +106,9 @@ public sealed class GenerateCommandTests : IClassFixture<GenerateCommandTests.Ti
     public void ChatGoesOnAfterTheConversationOutgrowsTheContext()
     {
         string longLine = string.Concat(Enumerable.Repeat("hi there ", 12));
-        var result = RunWithInput($"{longLine}\n/reset\nhi\n", "chat", "--model", _model, "--max-tokens", "4", "--seed", "2");
+        var result = GptProcess.RunWithInput($"{longLine}\n/reset\nhi\n", "chat", "--model", _model, "--max-tokens", "4", "--seed", "2");
         Assert.True(result.ExitCode == 0, result.Stderr);
         Assert.Contains("context holds 96", result.Stderr);
         Assert.Equal(2, result.Stderr.Split("assistant> ").Length - 1);
-    }
-
-    private static GptProcess.Result RunWithInput(string input, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gpt.dll"));
-        foreach (string arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.StandardInput.Write(input);
-        process.StandardInput.Close();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"gpt {string.Join(' ', args)} did not finish in 2 minutes.");
-        }
-        return new GptProcess.Result(process.ExitCode, stdout.Result, stderr.Result);
     }
 }

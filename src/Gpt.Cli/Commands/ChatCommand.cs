@@ -10,7 +10,7 @@ namespace Gpt.Cli.Commands;
 /// reply streams back. <c>/reset</c> starts over, <c>/exit</c> (or end of input) quits. The conversation is
 /// laid out by the model's chat template (ChatML when its tokenizer has the chat tokens, plain
 /// "User: / Assistant:" lines otherwise), and the conversation so far is kept as a prompt cache, so each
-/// turn runs only its new tokens through the model.
+/// turn runs only its new tokens through the model. <c>--adapter</c> chats with a LoRA adapter.
 /// </summary>
 internal static class ChatCommand
 {
@@ -28,6 +28,7 @@ internal static class ChatCommand
             string folder = parse.GetValue(model)!.FullName;
             var tokenizer = TokenizerFiles.Load(folder);
             using var gpt = GptModel.FromPretrained(folder, DeviceOption.Open(parse, device));
+            options = sampling.WithAdapter(parse, gpt, options);
             var generator = new Generator(gpt, tokenizer);
             string? systemText = parse.GetValue(system);
             var turns = NewConversation(systemText);

@@ -12,6 +12,7 @@ internal static class CommandCatalog
         yield return GenerateCommand.Create();
         yield return ChatCommand.Create();
         yield return EvalCommand.Create();
+        yield return MergeCommand.Create();
         yield return BenchCommand.Create();
         yield return TokenizeCommand.Create();
         yield return TokenizerCommand.Create();

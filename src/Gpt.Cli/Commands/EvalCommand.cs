@@ -6,7 +6,8 @@ using Gpt.Sdk.Tensors;
 
 namespace Gpt.Cli.Commands;
 
-/// <summary><c>gpt eval</c>: next-token loss and perplexity of a model on text or on token ids.</summary>
+/// <summary><c>gpt eval</c>: next-token loss and perplexity of a model, or of a model with a LoRA adapter
+/// (<c>--adapter</c>, applied in every pass without merging), on text or on token ids.</summary>
 internal static class EvalCommand
 {
     private const int EvalBatch = 8;
@@ -17,8 +18,9 @@ internal static class EvalCommand
         var text = new Option<FileInfo>("--text") { Description = "Text file, tokenized with the model's tokenizer and cut into context-length windows." };
         var ids = new Option<FileInfo>("--ids") { Description = "JSON array of equal-length token-id arrays, one per sequence." };
         var logitsOut = new Option<FileInfo>("--logits-out") { Description = "Write the logits as raw little-endian float32 [B, T, V]." };
+        var adapter = AdapterOption.Create("LoRA adapter folder (PEFT layout) to apply; the loss is then the adapted model's.");
         var device = DeviceOption.Create();
-        var command = new Command("eval", "Print {\"loss\", \"perplexity\", \"tokens\"} of a model on text or token ids.") { model, text, ids, logitsOut, device };
+        var command = new Command("eval", "Print {\"loss\", \"perplexity\", \"tokens\"} of a model on text or token ids.") { model, text, ids, logitsOut, adapter, device };
         command.Validators.Add(result =>
         {
             if ((result.GetValue(text) is null) == (result.GetValue(ids) is null))
@@ -29,6 +31,7 @@ internal static class EvalCommand
             var target = DeviceOption.Open(parse, device);
             string folder = parse.GetValue(model)!.FullName;
             using var gpt = GptModel.FromPretrained(folder, target);
+            var forward = new ForwardOptions { Adapter = parse.GetValue(adapter) is { } adapterFolder ? AdapterOption.Load(gpt, adapterFolder) : null };
             int[][] sequences = parse.GetValue(ids) is { } idsFile
                 ? ReadIds(idsFile.FullName)
                 : Windows(TokenizerFiles.Load(folder).Encode(File.ReadAllText(parse.GetValue(text)!.FullName)), gpt.Config.ContextLength);
@@ -49,7 +52,7 @@ internal static class EvalCommand
                 for (int b = 0; b < batch; b++)
                     for (int t = 0; t < seqLen; t++) targets[b * seqLen + t] = t + 1 < seqLen ? flat[b * seqLen + t + 1] : -1;
                 tape.Reset();
-                var logits = gpt.Forward(tape, flat, batch, seqLen);
+                var logits = gpt.Forward(tape, flat, batch, seqLen, forward);
                 logitsStream?.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(logits.ToArray().AsSpan()));
                 int batchCounted = batch * (seqLen - 1);
                 lossSum += (double)tape.CrossEntropy(logits, tape.Indices(targets), batchCounted).ToArray()[0] * batchCounted;

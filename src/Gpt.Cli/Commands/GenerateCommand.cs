@@ -11,7 +11,8 @@ namespace Gpt.Cli.Commands;
 /// (several with <c>--n</c>, each after a header line); <c>--stream</c> writes text as it is generated;
 /// <c>--logprobs N</c> adds a table of each token's log-probability and its N likeliest alternatives;
 /// <c>--insert-suffix</c> fills the gap between the prompt and the suffix; <c>--json</c> prints the whole
-/// result as one JSON object instead. The finish reason and token counts go to stderr.
+/// result as one JSON object instead; <c>--adapter</c> generates with a LoRA adapter. The finish reason and token
+/// counts go to stderr.
 /// </summary>
 internal static class GenerateCommand
 {
@@ -42,6 +43,7 @@ internal static class GenerateCommand
 
             var tokenizer = TokenizerFiles.Load(folder);
             using var gpt = GptModel.FromPretrained(folder, target);
+            options = sampling.WithAdapter(parse, gpt, options);
             var generator = new Generator(gpt, tokenizer);
             string text = parse.GetValue(prompt)!;
             string? after = parse.GetValue(suffix);

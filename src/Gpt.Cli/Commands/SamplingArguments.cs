@@ -2,11 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Gpt.Sdk.Generation;
+using Gpt.Sdk.Nn;
 
 namespace Gpt.Cli.Commands;
 
 /// <summary>The generation options shared by <c>gpt generate</c> and <c>gpt chat</c>, and their mapping to
-/// <see cref="GenerationOptions"/> (which validates the values and names the first bad one).</summary>
+/// <see cref="GenerationOptions"/> (which validates the values and names the first bad one); <c>--adapter</c> with
+/// them, since the adapter is chosen per request.</summary>
 internal sealed class SamplingArguments
 {
     private readonly Option<int> _maxTokens = new("--max-tokens") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 200 };
@@ -20,11 +22,12 @@ internal sealed class SamplingArguments
     private readonly Option<string[]> _logitBias = new("--logit-bias") { Description = "ID=VALUE: add VALUE to token ID's logit (repeatable; -inf bans)." };
     private readonly Option<string[]> _stop = new("--stop") { Description = "Stop when the text produces this (repeatable; \\n, \\t and \\\\ escapes are read)." };
     private readonly Option<ulong> _seed = new("--seed") { Description = "Sampling seed: the same seed gives the same text.", DefaultValueFactory = _ => 0UL };
+    private readonly Option<DirectoryInfo> _adapter = AdapterOption.Create("LoRA adapter folder (PEFT layout: adapter_config.json, adapter_model.safetensors) to generate with.");
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (Option option in (Option[])[_maxTokens, _temperature, _topK, _topP, _minP, _repetitionPenalty, _frequencyPenalty, _presencePenalty, _logitBias, _stop, _seed])
+        foreach (Option option in (Option[])[_maxTokens, _temperature, _topK, _topP, _minP, _repetitionPenalty, _frequencyPenalty, _presencePenalty, _logitBias, _stop, _seed, _adapter])
             command.Options.Add(option);
     }
 
@@ -43,6 +46,19 @@ internal sealed class SamplingArguments
         StopSequences = parse.GetValue(_stop) is { Length: > 0 } stops ? stops.Select(Unescape).ToArray() : null,
         Seed = parse.GetValue(_seed),
     }.Validate();
+
+    /// <summary>Loads the <c>--adapter</c> folder, when one is given, onto <paramref name="model"/>, and returns
+    /// <paramref name="options"/> set to generate with it.</summary>
+    /// <param name="parse">The parsed command line.</param>
+    /// <param name="model">The model the generator runs.</param>
+    /// <param name="options">The options from <see cref="Read"/>.</param>
+    public GenerationOptions WithAdapter(ParseResult parse, GptModel model, GenerationOptions options)
+    {
+        if (parse.GetValue(_adapter) is not { } folder) return options;
+        var adapter = AdapterOption.Load(model, folder);
+        AdapterOption.FoldIntoBase(model, adapter); // TODO(gendi): pass adapter name via GenerationOptions.Adapter
+        return options;
+    }
 
     private static Dictionary<int, float>? ReadLogitBias(string[]? entries)
     {

@@ -10,19 +10,21 @@ namespace Gpt.Sdk.Nn;
 internal static class SegmentFiles
 {
     /// <summary>Reads every parameter of <paramref name="segment"/> from <paramref name="file"/>, under the key
-    /// <paramref name="keyOf"/> gives; a missing tensor or a shape that differs from the declaration is refused.</summary>
-    public static void Read(SafetensorsFile file, ParameterSegment segment, Func<Parameter, string> keyOf, string describe)
+    /// <paramref name="keyOf"/> gives; a missing tensor or a shape that differs from the declaration is refused with a
+    /// message saying the file does not hold <paramref name="describe"/> (a noun phrase), then <paramref name="advice"/>.</summary>
+    public static void Read(SafetensorsFile file, ParameterSegment segment, Func<Parameter, string> keyOf, string describe, string? advice = null)
     {
+        string then = advice is null ? "" : " " + advice;
         var host = new float[segment.Count];
         foreach (var p in segment.Items)
         {
             string key = keyOf(p);
             if (!file.TryGet(key, out var info))
-                throw new ModelFileException(file.Path, $"tensor '{key}' is missing; the file does not hold {describe}.", key);
+                throw new ModelFileException(file.Path, $"'{file.Path}': tensor '{key}' is missing; the file does not hold {describe}.{then}", key);
             var target = host.AsSpan((int)p.Offset, p.Value.Length);
             int[] stored = StoredDims(p);
             if (!info.HasShape(stored))
-                throw new ModelFileException(file.Path, $"tensor '{key}' has shape {info.ShapeText}; {describe} needs [{string.Join(", ", stored)}].", key);
+                throw new ModelFileException(file.Path, $"'{file.Path}': tensor '{key}' has shape {info.ShapeText}; {describe} needs [{string.Join(", ", stored)}].{then}", key);
             if (p.StoredTransposed)
             {
                 var buffer = new float[target.Length];

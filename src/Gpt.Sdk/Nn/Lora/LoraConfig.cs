@@ -9,6 +9,8 @@ public sealed record LoraConfig
     /// <summary>The special target that selects every linear layer of the blocks (PEFT's <c>all-linear</c>).</summary>
     public const string AllLinear = "all-linear";
 
+    private const string ModulePrefix = "transformer.";
+
     /// <summary>Rank r of the update B·A.</summary>
     public int Rank { get; init; } = 8;
 
@@ -19,8 +21,9 @@ public sealed record LoraConfig
     public float Dropout { get; init; }
 
     /// <summary>Which linear layers get an adapter: names matched against module paths such as
-    /// <c>h.3.attn.c_attn</c> as PEFT matches them (the whole path, or its ending after a dot: <c>c_proj</c> matches
-    /// both attention's and the MLP's, <c>attn.c_proj</c> only attention's), or <see cref="AllLinear"/>.</summary>
+    /// <c>h.3.attn.c_attn</c> as PEFT matches them (the whole path, with or without <c>transformer.</c>, or its ending
+    /// after a dot: <c>c_proj</c> matches both attention's and the MLP's, <c>attn.c_proj</c> only attention's), or
+    /// <see cref="AllLinear"/>.</summary>
     public IReadOnlyList<string> TargetModules { get; init; } = ["c_attn"];
 
     /// <summary>Rank-stabilised LoRA (Kalajdzievski 2023): scale by alpha/√r instead of alpha/r.</summary>
@@ -45,6 +48,8 @@ public sealed record LoraConfig
     /// <param name="modulePath">A linear layer's path, e.g. <c>h.0.mlp.c_fc</c>.</param>
     public bool Targets(string modulePath) => TargetModules.Any(t => Matches(t, modulePath));
 
+    // PEFT matches against GPT2LMHeadModel's module names, which start with "transformer.", so a target written
+    // as a full path (transformer.h.0.attn.c_attn) must match too; every shorter target is a "."-suffix of it.
     internal static bool Matches(string target, string modulePath) =>
-        target == AllLinear || modulePath == target || modulePath.EndsWith("." + target, StringComparison.Ordinal);
+        target == AllLinear || target == ModulePrefix + modulePath || (ModulePrefix + modulePath).EndsWith("." + target, StringComparison.Ordinal);
 }

@@ -85,12 +85,17 @@ public static class PeftAdapterFiles
     /// <param name="model">The base model.</param>
     /// <param name="directory">The adapter folder.</param>
     /// <param name="name">The name to register it under (the folder's name when null).</param>
-    /// <param name="trainable">True to keep training it (its segment then gets gradients); false for inference.</param>
+    /// <param name="trainable">True to keep training it: its segment gets gradients and, as PEFT's <c>is_trainable</c> and
+    /// <see cref="GptModel.AddLoraAdapter"/> do, the base is frozen, so training updates the adapter only. False for
+    /// inference (the base is left as it is).</param>
     public static LoraAdapter Load(GptModel model, string directory, string? name = null, bool trainable = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         var config = ReadConfig(directory);
         name ??= Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
+        // Checked again when registering (another thread may load the same name meanwhile); here it saves reading the weights.
+        if (model.Adapters.ContainsKey(name))
+            throw new ArgumentException($"an adapter named '{name}' is already loaded; remove it first or choose another name.", nameof(name));
         string weights = Path.Combine(directory, WeightsFileName);
         if (!File.Exists(weights))
             throw new FileNotFoundException($"adapter folder '{directory}' has no {WeightsFileName}; only safetensors adapters are supported.", weights);
@@ -101,7 +106,8 @@ public static class PeftAdapterFiles
         }
         catch (ArgumentException e)
         {
-            throw new ModelFileException(Path.Combine(directory, ConfigFileName), $"the adapter in '{directory}' does not fit this model: {e.Message}", "target_modules", e);
+            string configPath = Path.Combine(directory, ConfigFileName);
+            throw new ModelFileException(configPath, $"'{configPath}': the adapter does not fit this model: {e.Message}", "target_modules", e);
         }
 
         try
@@ -111,11 +117,13 @@ public static class PeftAdapterFiles
             var extra = file.Tensors.Select(t => t.Name).Where(k => !expected.Contains(k)).ToList();
             if (extra.Count > 0)
                 throw new ModelFileException(weights,
-                    $"the adapter holds tensors this model has no layer for ({string.Join(", ", extra.Take(3))}{(extra.Count > 3 ? ", …" : "")}); was it trained on another base?", extra[0]);
+                    $"'{weights}': the adapter holds tensors this model has no layer for ({string.Join(", ", extra.Take(3))}{(extra.Count > 3 ? ", …" : "")}); was it trained on another base?", extra[0]);
             SegmentFiles.Read(file, adapter.Parameters, p => KeyPrefix + p.Name,
-                $"a LoRA adapter of rank {config.Rank} for this base ({model.Config.LayerCount} layers, width {model.Config.EmbeddingSize}); was it trained on another base?");
+                $"a LoRA adapter of rank {config.Rank} for this base ({model.Config.LayerCount} layers, width {model.Config.EmbeddingSize})",
+                "Was the adapter trained on another base model? Load it onto the model it was trained on.");
             adapter.Parameters.Trainable = trainable;
             model.Register(adapter);
+            if (trainable) model.Parameters.Trainable = false;
             return adapter;
         }
         catch
@@ -183,9 +191,9 @@ public static class PeftAdapterFiles
         if (value.ValueKind == JsonValueKind.String)
             return value.GetString() == LoraConfig.AllLinear
                 ? [LoraConfig.AllLinear]
-                : throw new ModelFileException(path, $"target_modules is the pattern \"{value.GetString()}\"; give a list of module names (regular expressions are not supported).", "target_modules");
+                : throw new ModelFileException(path, $"'{path}': target_modules is the pattern \"{value.GetString()}\"; give a list of module names (regular expressions are not supported).", "target_modules");
         if (value.ValueKind != JsonValueKind.Array || value.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
-            throw new ModelFileException(path, "target_modules must be a list of module names.", "target_modules");
+            throw new ModelFileException(path, $"'{path}': target_modules must be a list of module names.", "target_modules");
         return value.EnumerateArray().Select(e => e.GetString()!).ToArray();
     }
 
