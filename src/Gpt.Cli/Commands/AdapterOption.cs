@@ -25,25 +25,4 @@ internal static class AdapterOption
         Console.Error.WriteLine($"adapter: {folder.FullName} (rank {config.Rank}, scaling {config.Scaling:G4}, {adapter.Layers.Count} layers)");
         return adapter;
     }
-
-    /// <summary>
-    /// Leaves <paramref name="model"/>'s base weights with the adapter folded in (W + s·B·A) and the adapter unloaded:
-    /// how <c>gpt generate</c> and <c>gpt chat</c> apply an adapter until the Generator takes one per request.
-    /// </summary>
-    /// <remarks>
-    /// <see cref="LoraAdapter.Merge"/> alone is not enough: a model with a merged adapter refuses passes that name no
-    /// adapter (its base is gone), and the Generator names none. So the merged weights are copied out, the adapter is
-    /// removed (which unmerges it), and the merged weights are written back. The logits are the merged model's, within
-    /// float32 rounding of the adapter's (1e-5 on the PyTorch fixture).
-    /// </remarks>
-    /// <param name="model">The model the adapter is loaded on.</param>
-    /// <param name="adapter">The adapter, not merged.</param>
-    public static void FoldIntoBase(GptModel model, LoraAdapter adapter)
-    {
-        var merged = new float[model.Parameters.Count];
-        adapter.Merge();
-        model.Parameters.CopyValuesTo(merged);
-        model.RemoveAdapter(adapter.Name);
-        model.Parameters.CopyValuesFrom(merged);
-    }
 }

@@ -56,8 +56,7 @@ internal sealed class SamplingArguments
     {
         if (parse.GetValue(_adapter) is not { } folder) return options;
         var adapter = AdapterOption.Load(model, folder);
-        AdapterOption.FoldIntoBase(model, adapter); // TODO(gendi): pass adapter name via GenerationOptions.Adapter
-        return options;
+        return options with { Adapter = adapter.Name };
     }
 
     private static Dictionary<int, float>? ReadLogitBias(string[]? entries)

@@ -121,6 +121,17 @@ public sealed class GptBuilder
         });
     }
 
+    /// <summary>Loads the LoRA adapter in a Hugging Face PEFT folder (<c>adapter_config.json</c> + <c>adapter_model.safetensors</c>)
+    /// onto the served model under <paramref name="name"/>; see <see cref="WithLoraAdapter(string, Func{GptModel, LoraAdapter})"/>.
+    /// An adapter made for another base is refused when the model loads, naming the file.</summary>
+    /// <param name="name">The adapter's name in requests and responses.</param>
+    /// <param name="directory">The adapter folder.</param>
+    public GptBuilder WithLoraAdapter(string name, string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        return WithLoraAdapter(name, model => PeftAdapterFiles.Load(model, directory, name));
+    }
+
     private GptBuilder Configure(Action<GptOptions> configure)
     {
         Services.Configure(_optionsName, configure);

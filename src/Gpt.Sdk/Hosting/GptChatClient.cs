@@ -17,7 +17,7 @@ namespace Gpt.Sdk.Hosting;
 /// step, frees its state and throws <see cref="OperationCanceledException"/>.
 /// </summary>
 /// <remarks>
-/// <para><b>LoRA adapters per request.</b> Every adapter loaded on the model (<see cref="GptBuilder.WithLoraAdapter"/>,
+/// <para><b>LoRA adapters per request.</b> Every adapter loaded on the model (<see cref="GptBuilder.WithLoraAdapter(string, Func{Nn.GptModel, Nn.Lora.LoraAdapter})"/>,
 /// or added by the app to a model it serves) answers under its own name, on the one shared base model; requests with
 /// different adapters run concurrently without affecting each other. A request chooses, in this order of precedence:</para>
 /// <list type="number">

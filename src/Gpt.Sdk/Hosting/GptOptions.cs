@@ -27,7 +27,7 @@ public sealed class GptOptions
 
     /// <summary>The model's name in <see cref="Microsoft.Extensions.AI.ChatClientMetadata"/> and in responses;
     /// by default the model folder's name. In a request's <c>ChatOptions.ModelId</c> it selects the base model, an
-    /// adapter's name selects that adapter (<see cref="GptBuilder.WithLoraAdapter"/>), and any other id is refused.</summary>
+    /// adapter's name selects that adapter (<see cref="GptBuilder.WithLoraAdapter(string, Func{Nn.GptModel, Nn.Lora.LoraAdapter})"/>), and any other id is refused.</summary>
     public string? ModelId { get; set; }
 
     /// <summary>Options every request starts from; a request's <c>ChatOptions</c> override them field by field.
@@ -38,7 +38,7 @@ public sealed class GptOptions
     /// <summary>A model loaded by the caller (<see cref="GptBuilder.UseModel"/>), used instead of <see cref="ModelPath"/>; not disposed.</summary>
     internal (GptModel Model, ITokenizer Tokenizer)? LoadedModel { get; set; }
 
-    /// <summary>The LoRA adapters to load onto the model once it is loaded (<see cref="GptBuilder.WithLoraAdapter"/>), in
+    /// <summary>The LoRA adapters to load onto the model once it is loaded (<see cref="GptBuilder.WithLoraAdapter(string, Func{Nn.GptModel, Nn.Lora.LoraAdapter})"/>), in
     /// registration order, one per name. Not bindable: a loader is code.</summary>
     internal List<(string Name, Func<GptModel, LoraAdapter> Load)> LoraAdapters { get; } = [];
 }
