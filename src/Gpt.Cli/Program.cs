@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Gpt.Cli;
 using Gpt.Cli.Commands;
 
 var root = new RootCommand("gpt: train, run, evaluate and benchmark GPT-style language models.");
@@ -6,7 +7,10 @@ foreach (var command in CommandCatalog.All()) root.Subcommands.Add(command);
 try
 {
     // Errors are reported below as one line, not as the parser's stack trace.
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    var parse = root.Parse(args);
+    var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+    if (GracefulCancel.IsEnabledFor(parse.CommandResult.Command)) configuration.ProcessTerminationTimeout = null;
+    return await parse.InvokeAsync(configuration);
 }
 catch (OperationCanceledException)
 {

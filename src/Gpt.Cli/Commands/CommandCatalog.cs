@@ -9,6 +9,7 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return TrainCommand.Create();
+        yield return SftCommand.Create();
         yield return GenerateCommand.Create();
         yield return ChatCommand.Create();
         yield return EvalCommand.Create();

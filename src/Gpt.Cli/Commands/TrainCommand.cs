@@ -31,16 +31,19 @@ internal static class TrainCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of initialisation, data order and dropout.", DefaultValueFactory = _ => 1337UL };
         var device = DeviceOption.Create();
 
-        var command = new Command("train", "Pretrain a character-level GPT on a text file.")
+        var command = GracefulCancel.Enable(new Command("train", "Pretrain a character-level GPT on a text file.")
         {
             data, output, layers, heads, width, context, dropout, batch, steps, accumulation, learningRate, minLearningRate, warmup,
             weightDecay, clip, evalInterval, evalBatches, checkpointInterval, seed, device,
-        };
+        });
         command.SetAction(async (parse, cancellationToken) =>
         {
+            using var interrupt = GracefulCancel.Listen(cancellationToken, "stopping after this step to save a checkpoint...");
             var target = DeviceOption.Open(parse, device);
-            string text = await File.ReadAllTextAsync(parse.GetValue(data)!.FullName, cancellationToken);
+            string text = await File.ReadAllTextAsync(parse.GetValue(data)!.FullName, interrupt.Token);
             string folder = parse.GetValue(output)!.FullName;
+            // The model's shape and alphabet must be known before the model exists, so a checkpoint's config is read here;
+            // restoring its weights and state is the trainer's (TryResume).
             string checkpointPath = Path.Combine(folder, Checkpoint.FileName);
             bool resuming = File.Exists(checkpointPath);
             var tokenizer = resuming ? CharTokenizer.Load(folder) : CharTokenizer.FromCorpus(text);
@@ -68,19 +71,16 @@ internal static class TrainCommand
             using var trainer = new Trainer(model, train, validation, options);
             Directory.CreateDirectory(folder);
             tokenizer.Save(folder);
-            if (resuming)
-            {
-                trainer.LoadCheckpoint(checkpointPath);
-                Console.Error.WriteLine($"resuming from step {trainer.Step} ({checkpointPath})");
-            }
+            if (trainer.TryResume()) Console.Error.WriteLine($"resuming from step {trainer.Step} ({trainer.CheckpointPath})");
 
             Console.Error.WriteLine($"model: {config.LayerCount} layers, {config.HeadCount} heads, width {config.EmbeddingSize}, " +
                 $"context {config.ContextLength}, vocab {config.VocabularySize}: {model.ParameterCount:N0} parameters; {tokens.Length:N0} tokens");
+            var progress = new ConsoleProgress();
             try
             {
-                var result = await trainer.RunAsync(new ConsoleProgress(), cancellationToken);
+                var result = await trainer.RunAsync(progress, interrupt.Token);
                 model.Save(folder);
-                Console.Error.WriteLine();
+                progress.EndLine();
                 Console.Error.WriteLine($"done: {result.Steps} steps, loss {result.FinalLoss:F4}, validation {result.ValidationLoss:F4}, " +
                     $"{result.SkippedSteps} skipped, {result.Elapsed:hh\\:mm\\:ss}; model saved to {folder}");
                 return 0;
@@ -88,7 +88,7 @@ internal static class TrainCommand
             catch (OperationCanceledException)
             {
                 model.Save(folder);
-                Console.Error.WriteLine();
+                progress.EndLine();
                 Console.Error.WriteLine($"cancelled at step {trainer.Step}; checkpoint saved, run the same command to resume.");
                 return 130;
             }

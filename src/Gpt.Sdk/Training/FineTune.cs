@@ -29,14 +29,20 @@ public sealed class FineTune
     private double _heldOut;
     private bool _pack;
     private Func<SftDataOptions, SftDataOptions> _dataOptions = o => o;
-    private TrainingOptions _options = new() { MaxSteps = 200, LearningRate = 1e-4f, MinLearningRate = 1e-5f, WarmupSteps = 10, BatchSize = 4, EvalInterval = 50 };
+    private TrainingOptions _options = DefaultOptions;
     private string? _output;
+    private Action<FineTuneStart>? _starting;
 
     private FineTune(GptModel model, ITokenizer tokenizer)
     {
         _model = model;
         _tokenizer = tokenizer;
     }
+
+    /// <summary>The hyper-parameters a run starts from, before <see cref="WithOptions"/> edits them: a short run at a
+    /// learning rate suited to adapting a trained model (pretraining's defaults would undo what the model knows).</summary>
+    public static TrainingOptions DefaultOptions { get; } =
+        new() { MaxSteps = 200, LearningRate = 1e-4f, MinLearningRate = 1e-5f, WarmupSteps = 10, BatchSize = 4, EvalInterval = 50 };
 
     /// <summary>Starts a fine-tuning run of <paramref name="model"/> (updated in place, or adapted with LoRA).</summary>
     /// <param name="model">The model, new or pretrained.</param>
@@ -114,6 +120,16 @@ public sealed class FineTune
         return this;
     }
 
+    /// <summary>Calls <paramref name="report"/> when the run is ready, before its first step: the data is loaded (with the
+    /// over-long examples that were left out), the adapter added and the checkpoint, if any, restored. Throwing from it
+    /// stops the run before anything is written.</summary>
+    /// <param name="report">Receives the data and the step the run starts from.</param>
+    public FineTune OnStarting(Action<FineTuneStart> report)
+    {
+        _starting = report ?? throw new ArgumentNullException(nameof(report));
+        return this;
+    }
+
     /// <summary>Saves the result to <paramref name="directory"/> (a PEFT adapter folder with LoRA, a model folder with its
     /// tokenizer otherwise) and keeps the run's checkpoint there, so running again resumes.</summary>
     /// <param name="directory">The output folder.</param>
@@ -136,7 +152,7 @@ public sealed class FineTune
         if (options.SequenceLength > _model.Config.ContextLength)
             throw new ArgumentException($"sequence length {options.SequenceLength} exceeds the model's context of {_model.Config.ContextLength}.");
         var dataOptions = _dataOptions(new SftDataOptions { SequenceLength = options.SequenceLength, VocabularySize = _model.Config.VocabularySize }).Validate();
-        var (train, heldOut) = await Task.Run(() => LoadData(dataOptions, options.Seed), cancellationToken).ConfigureAwait(false);
+        var (train, heldOut, skipped, skippedEvaluation) = await Task.Run(() => LoadData(dataOptions, options.Seed), cancellationToken).ConfigureAwait(false);
 
         LoraAdapter? adapter = null;
         if (_lora is { } lora) adapter = _model.AddLoraAdapter(lora.Name, lora.Config, lora.Seed);
@@ -144,12 +160,13 @@ public sealed class FineTune
             new SftBatchSource(train, options.BatchSize, options.Seed, _pack),
             heldOut is null ? null : new SftBatchSource(heldOut, options.BatchSize, options.Seed, _pack));
         using var trainer = new Trainer(_model, objective, options, adapter);
-        trainer.TryResume();
+        bool resumed = trainer.TryResume();
+        _starting?.Invoke(new FineTuneStart(train, heldOut, skipped, skippedEvaluation, resumed ? trainer.Step : null, options));
         try
         {
             var result = await trainer.RunAsync(progress, cancellationToken).ConfigureAwait(false);
             Save(adapter);
-            return new FineTuneResult(result, adapter, _output, train.SkippedCount);
+            return new FineTuneResult(result, adapter, _output, skipped.Count);
         }
         catch (OperationCanceledException)
         {
@@ -158,17 +175,24 @@ public sealed class FineTune
         }
     }
 
-    private (SftDataset Train, SftDataset? HeldOut) LoadData(SftDataOptions options, ulong seed)
+    // The skipped lines are read before any split: a dataset made by Split no longer knows them.
+    private (SftDataset Train, SftDataset? Evaluation, IReadOnlyList<int> Skipped, IReadOnlyList<int> SkippedEvaluation) LoadData(
+        SftDataOptions options, ulong seed)
     {
         var all = _data!(options);
-        if (_evaluationData is not null) return (all, _evaluationData(options));
+        if (_evaluationData is not null)
+        {
+            var evaluation = _evaluationData(options);
+            return (all, evaluation, all.SkippedLines, evaluation.SkippedLines);
+        }
+
         if (_heldOut > 0)
         {
             var (train, heldOut) = all.Split(_heldOut, seed);
-            return (train, heldOut);
+            return (train, heldOut, all.SkippedLines, []);
         }
 
-        return (all, null);
+        return (all, null, all.SkippedLines, []);
     }
 
     private void Save(LoraAdapter? adapter)

@@ -1,0 +1,196 @@
+using System.CommandLine;
+using Gpt.Sdk.Nn;
+using Gpt.Sdk.Nn.Lora;
+using Gpt.Sdk.Tokenization;
+using Gpt.Sdk.Training;
+
+namespace Gpt.Cli.Commands;
+
+/// <summary>
+/// <c>gpt sft</c>: supervised fine-tuning of a model folder on JSONL examples, run by <see cref="FineTune"/>. With
+/// <c>--lora-rank</c> it trains a LoRA adapter and <c>--out</c> becomes a PEFT adapter folder; without, every weight is
+/// trained and <c>--out</c> becomes a model folder with its tokenizer. The run's checkpoint is kept in <c>--out</c>, so the
+/// same command run again resumes, and Ctrl+C leaves both a checkpoint and a usable result.
+/// </summary>
+internal static class SftCommand
+{
+    // PEFT's name for an adapter trained alone; the folder, not this name, is what identifies it afterwards.
+    private const string AdapterName = "default";
+
+    public static Command Create()
+    {
+        var defaults = FineTune.DefaultOptions;
+        var lora = new LoraConfig();
+        var model = new Option<DirectoryInfo>("--model") { Description = "Model folder to start from (config.json, model.safetensors, tokenizer).", Required = true };
+        var data = new Option<FileInfo>("--data") { Description = "JSONL examples, one a line: prompt/completion, messages, or instruction/input/output.", Required = true };
+        var output = new Option<DirectoryInfo>("--out")
+        {
+            Description = "Folder for the result (a PEFT adapter folder with --lora-rank, a model folder otherwise) and the checkpoint; " +
+                "a checkpoint there is resumed.",
+            Required = true,
+        };
+        var rank = new Option<int?>("--lora-rank") { Description = "Train a LoRA adapter of this rank instead of every weight." };
+        var alpha = new Option<float?>("--lora-alpha") { Description = $"LoRA alpha: the update is scaled by alpha/rank (default {lora.Alpha})." };
+        var loraDropout = new Option<float?>("--lora-dropout") { Description = $"Dropout on the adapter's input (default {lora.Dropout})." };
+        var targets = new Option<string?>("--lora-targets")
+        {
+            Description = $"Comma-separated layers to adapt: c_attn, c_proj, c_fc, attn.c_proj, mlp.c_proj, or {LoraConfig.AllLinear} " +
+                $"(default {string.Join(',', lora.TargetModules)}).",
+        };
+        var rsLora = new Option<bool>("--rslora") { Description = "Rank-stabilised LoRA: scale the update by alpha/sqrt(rank)." };
+        var pack = new Option<bool>("--pack") { Description = "Pack several examples into each row (each attends only to itself)." };
+        var evalData = new Option<FileInfo?>("--eval-data") { Description = "JSONL examples to evaluate on." };
+        var heldOut = new Option<double?>("--held-out") { Description = "Evaluate on this fraction of --data, held out from training (e.g. 0.1)." };
+        var allTokens = new Option<bool>("--all-tokens") { Description = "Train on every token, prompts included, not only on completions and assistant replies." };
+        var overlong = new Option<string>("--overlong") { Description = "Examples longer than --context: skip them (and list them) or refuse the data.", DefaultValueFactory = _ => "skip" };
+        overlong.AcceptOnlyFromAmong("skip", "refuse");
+        var batch = new Option<int>("--batch") { Description = "Rows per micro-batch.", DefaultValueFactory = _ => defaults.BatchSize };
+        var context = new Option<int?>("--context")
+        {
+            Description = "Tokens per row, at most the model's context; longer examples are handled by --overlong " +
+                $"(default {defaults.SequenceLength}, or the model's context when that is shorter).",
+        };
+        var steps = new Option<int>("--steps") { Description = "Optimizer steps in total.", DefaultValueFactory = _ => defaults.MaxSteps };
+        var accumulation = new Option<int>("--accumulation") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => defaults.GradientAccumulationSteps };
+        var learningRate = new Option<float>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
+        var minLearningRate = new Option<float>("--min-lr") { Description = "Final learning rate of the cosine decay.", DefaultValueFactory = _ => defaults.MinLearningRate };
+        var warmup = new Option<int>("--warmup") { Description = "Warm-up steps.", DefaultValueFactory = _ => defaults.WarmupSteps };
+        var weightDecay = new Option<float>("--weight-decay") { Description = "AdamW weight decay on matrices.", DefaultValueFactory = _ => defaults.WeightDecay };
+        var clip = new Option<float>("--clip") { Description = "Global gradient-norm clip (0: off).", DefaultValueFactory = _ => defaults.GradientClip };
+        var evalInterval = new Option<int>("--eval-interval") { Description = "Steps between evaluations (0: only at the end).", DefaultValueFactory = _ => defaults.EvalInterval };
+        var evalBatches = new Option<int>("--eval-batches") { Description = "Batches per evaluation.", DefaultValueFactory = _ => defaults.EvalBatches };
+        var checkpointInterval = new Option<int>("--checkpoint-interval") { Description = "Steps between checkpoints (0: at the end and on Ctrl+C only).", DefaultValueFactory = _ => defaults.CheckpointInterval };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of data order, dropout, the held-out split and the adapter's initial values.", DefaultValueFactory = _ => defaults.Seed };
+        var device = DeviceOption.Create();
+
+        var command = GracefulCancel.Enable(new Command("sft", "Fine-tune a model on JSONL examples: every weight, or a LoRA adapter.")
+        {
+            model, data, output, rank, alpha, loraDropout, targets, rsLora, pack, evalData, heldOut, allTokens, overlong, batch, context, steps,
+            accumulation, learningRate, minLearningRate, warmup, weightDecay, clip, evalInterval, evalBatches, checkpointInterval, seed, device,
+        });
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var interrupt = GracefulCancel.Listen(cancellationToken, "stopping after this step to save the checkpoint and the result...");
+            string outputFolder = parse.GetValue(output)!.FullName;
+            if (File.Exists(outputFolder)) throw new ArgumentException($"--out '{outputFolder}' is a file; give a folder, new or written by an earlier run to resume.");
+            var loraConfig = ReadLora(parse, rank, alpha, loraDropout, targets, rsLora);
+            FileInfo? evaluationFile = parse.GetValue(evalData);
+            double? heldOutFraction = parse.GetValue(heldOut);
+            if (evaluationFile is not null && heldOutFraction is not null)
+                throw new ArgumentException("give --eval-data or --held-out, not both: evaluation reads one or the other.");
+            if (heldOutFraction is { } f && !(f > 0 && f < 1))
+                throw new ArgumentException($"--held-out is the fraction of examples kept out for evaluation, between 0 and 1 (e.g. 0.1); got {f}.");
+
+            var target = DeviceOption.Open(parse, device);
+            string modelFolder = parse.GetValue(model)!.FullName;
+            var tokenizer = TokenizerFiles.Load(modelFolder);
+            using var gpt = GptModel.FromPretrained(modelFolder, target);
+            bool refuseOverlong = parse.GetValue(overlong) == "refuse";
+            var run = FineTune.For(gpt, tokenizer)
+                .OnSftData(parse.GetValue(data)!.FullName)
+                .Packed(parse.GetValue(pack))
+                .WithDataOptions(o => o with
+                {
+                    TrainOnAllTokens = parse.GetValue(allTokens),
+                    OverlongExamples = refuseOverlong ? OverlongExampleHandling.Refuse : OverlongExampleHandling.Skip,
+                })
+                .WithOptions(o => o with
+                {
+                    BatchSize = parse.GetValue(batch), SequenceLength = parse.GetValue(context) ?? Math.Min(o.SequenceLength, gpt.Config.ContextLength), MaxSteps = parse.GetValue(steps),
+                    GradientAccumulationSteps = parse.GetValue(accumulation), LearningRate = parse.GetValue(learningRate),
+                    MinLearningRate = parse.GetValue(minLearningRate), WarmupSteps = parse.GetValue(warmup), WeightDecay = parse.GetValue(weightDecay),
+                    GradientClip = parse.GetValue(clip), EvalInterval = parse.GetValue(evalInterval), EvalBatches = parse.GetValue(evalBatches),
+                    CheckpointInterval = parse.GetValue(checkpointInterval), Seed = parse.GetValue(seed),
+                })
+                .SaveTo(outputFolder);
+            if (loraConfig is not null) run.WithLora(loraConfig, AdapterName, parse.GetValue(seed));
+            if (evaluationFile is not null) run.WithEvaluationData(evaluationFile.FullName);
+            if (heldOutFraction is { } fraction) run.HoldOut(fraction);
+
+            // FineTune saves the checkpoint and the result on cancellation only once training has started; before that
+            // (while the data loads) Ctrl+C leaves nothing, and the program reports it as a plain cancellation.
+            FineTuneStart? start = null;
+            run.OnStarting(s =>
+            {
+                start = s;
+                Describe(s, gpt, modelFolder);
+            });
+            var progress = new ConsoleProgress();
+            string what = loraConfig is null ? "model" : "adapter";
+            try
+            {
+                var result = await run.RunAsync(progress, interrupt.Token);
+                progress.EndLine();
+                var training = result.Training;
+                string losses = (float.IsFinite(training.FinalLoss) ? $", loss {training.FinalLoss:F4}" : "") +
+                    (training.ValidationLoss is { } validation ? $", eval loss {validation:F4}" : "");
+                Console.Error.WriteLine($"done: {training.Steps} steps{losses}, {training.SkippedSteps} skipped, {training.Elapsed:hh\\:mm\\:ss}; " +
+                    (loraConfig is null
+                        ? $"model saved to {outputFolder}"
+                        : $"PEFT adapter saved to {outputFolder} ({PeftAdapterFiles.ConfigFileName}, {PeftAdapterFiles.WeightsFileName}) for the base {modelFolder}"));
+                return 0;
+            }
+            catch (OperationCanceledException) when (start is not null)
+            {
+                progress.EndLine();
+                int step = Math.Max(progress.LastStep, start.ResumedFromStep ?? 0);
+                Console.Error.WriteLine(step == 0
+                    ? "cancelled before the first step; run the same command to start again."
+                    : $"cancelled at step {step}/{start.Options.MaxSteps}; checkpoint and {what} saved to {outputFolder}: run the same command to resume.");
+                return 130;
+            }
+        });
+        return command;
+    }
+
+    // LoRA is on when a rank is given; its other options alone would silently do nothing, so they are refused.
+    private static LoraConfig? ReadLora(ParseResult parse, Option<int?> rank, Option<float?> alpha, Option<float?> dropout, Option<string?> targets, Option<bool> rsLora)
+    {
+        if (parse.GetValue(rank) is not { } r)
+        {
+            var stray = ((Option[])[alpha, dropout, targets, rsLora]).FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
+            if (stray is not null) throw new ArgumentException($"{stray.Name} applies to LoRA; add --lora-rank to train an adapter, or drop {stray.Name}.");
+            return null;
+        }
+
+        var config = new LoraConfig();
+        return config with
+        {
+            Rank = r,
+            Alpha = parse.GetValue(alpha) ?? config.Alpha,
+            Dropout = parse.GetValue(dropout) ?? config.Dropout,
+            TargetModules = parse.GetValue(targets) is { } list
+                ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                : config.TargetModules,
+            UseRsLora = parse.GetValue(rsLora),
+        };
+    }
+
+    private static void Describe(FineTuneStart start, GptModel model, string modelFolder)
+    {
+        var c = model.Config;
+        string trained = model.Adapters.TryGetValue(AdapterName, out var adapter)
+            ? $"LoRA rank {adapter.Config.Rank} (alpha {adapter.Config.Alpha}) on {string.Join(", ", adapter.Config.TargetModules)}: " +
+              $"{adapter.Parameters.Count:N0} trainable parameters"
+            : $"all {model.ParameterCount:N0} parameters";
+        Console.Error.WriteLine($"model: {modelFolder}: {c.LayerCount} layers, {c.HeadCount} heads, width {c.EmbeddingSize}, context {c.ContextLength}; training {trained}");
+        var train = start.Train;
+        string evaluation = start.Evaluation is { } e ? $"; {e.Count:N0} for evaluation" : "";
+        Console.Error.WriteLine($"data: {train.Count:N0} training examples ({train.TokenCount:N0} tokens, {train.TargetCount:N0} with loss){evaluation}; rows of {start.Options.SequenceLength} tokens");
+        if (start.SkippedLines.Count > 0)
+            Console.Error.WriteLine($"skipped {Examples(start.SkippedLines.Count)} longer than the context of {start.Options.SequenceLength} tokens: {Lines(start.SkippedLines)}");
+        if (start.SkippedEvaluationLines.Count > 0)
+            Console.Error.WriteLine($"skipped {Examples(start.SkippedEvaluationLines.Count)} of the evaluation data longer than the context: {Lines(start.SkippedEvaluationLines)}");
+        if (start.ResumedFromStep is { } step) Console.Error.WriteLine($"resuming from step {step}");
+    }
+
+    private static string Examples(int count) => count == 1 ? "1 example" : $"{count:N0} examples";
+
+    // A long list is cut: the first lines are enough to find the pattern, the count says how many there are.
+    private static string Lines(IReadOnlyList<int> lines)
+    {
+        const int Shown = 20;
+        string list = string.Join(", ", lines.Take(Shown));
+        return (lines.Count == 1 ? "line " : "lines ") + list + (lines.Count > Shown ? $", ... ({lines.Count - Shown:N0} more)" : "");
+    }
+}
