@@ -216,7 +216,7 @@ public class AdapterChatTests(ModelFolderFixture folder) : IClassFixture<ModelFo
         builderServices.AddGpt(gpt =>
         {
             Assert.Throws<ArgumentException>(() => gpt.WithLoraAdapter(" ", m => m.GetAdapter("x")));
-            Assert.Throws<ArgumentNullException>(() => gpt.WithLoraAdapter("A", null!));
+            Assert.Throws<ArgumentNullException>(() => gpt.WithLoraAdapter("A", (Func<GptModel, Gpt.Sdk.Nn.Lora.LoraAdapter>)null!));
         });
     }
 
