@@ -116,4 +116,16 @@ public class LaunchTests
         Assert.Equal((float)expected, KernelMath.Erf((float)x));
         Assert.Equal(expected, ErrorFunction.Erf(x), 1e-15);
     }
+
+    // ln(1 + x) where a plain log(1 + x) in float loses x: 1 + 1e-10 rounds to 1.
+    [Theory]
+    [InlineData(1e-10, 9.9999999995e-11)]
+    [InlineData(3.7200759760208361e-44, 3.7200759760208361e-44)]
+    [InlineData(1.0, 0.69314718055994531)]
+    [InlineData(-0.5, -0.69314718055994531)]
+    [InlineData(1e6, 13.815511557963774)]
+    public void Log1p_MatchesTabulatedValues(double x, double expected)
+    {
+        Assert.Equal((float)expected, KernelMath.Log1p((float)x));
+    }
 }

@@ -76,10 +76,10 @@ public class TranslationTests
         },
         {
             "math functions",
-            "float v = x[i]; x[i] = KernelMath.Exp(v) + KernelMath.Log(v) + KernelMath.Sqrt(v) + KernelMath.Rsqrt(v) + KernelMath.Tanh(v) + KernelMath.Erf(v) + KernelMath.Pow(v, 2f) + KernelMath.Fma(v, v, 1f) + KernelMath.Abs(v) + KernelMath.Floor(v) + KernelMath.Max(v, 0f) + KernelMath.Min(v, 1f); counts[i] = KernelMath.Max(i, n) + KernelMath.Min(i, n) + KernelMath.Abs(i);",
+            "float v = x[i]; x[i] = KernelMath.Exp(v) + KernelMath.Log(v) + KernelMath.Log1p(v) + KernelMath.Sqrt(v) + KernelMath.Rsqrt(v) + KernelMath.Tanh(v) + KernelMath.Erf(v) + KernelMath.Pow(v, 2f) + KernelMath.Fma(v, v, 1f) + KernelMath.Abs(v) + KernelMath.Floor(v) + KernelMath.Max(v, 0f) + KernelMath.Min(v, 1f); counts[i] = KernelMath.Max(i, n) + KernelMath.Min(i, n) + KernelMath.Abs(i);",
             "",
-            "exp(v)|log(v)|sqrt(v)|rsqrt(v)|tanh(v)|erf(v)|pow(v, 2.0f)|fma(v, v, 1.0f)|fabs(v)|floor(v)|fmax(v, 0.0f)|fmin(v, 1.0f)|max(i, n)|min(i, n)|((int)abs(i))",
-            "expf(v)|logf(v)|sqrtf(v)|rsqrtf(v)|tanhf(v)|erff(v)|powf(v, 2.0f)|fmaf(v, v, 1.0f)|fabsf(v)|floorf(v)|fmaxf(v, 0.0f)|fminf(v, 1.0f)|max(i, n)|min(i, n)|abs(i)"
+            "exp(v)|log(v)|log1p(v)|sqrt(v)|rsqrt(v)|tanh(v)|erf(v)|pow(v, 2.0f)|fma(v, v, 1.0f)|fabs(v)|floor(v)|fmax(v, 0.0f)|fmin(v, 1.0f)|max(i, n)|min(i, n)|((int)abs(i))",
+            "expf(v)|logf(v)|log1pf(v)|sqrtf(v)|rsqrtf(v)|tanhf(v)|erff(v)|powf(v, 2.0f)|fmaf(v, v, 1.0f)|fabsf(v)|floorf(v)|fmaxf(v, 0.0f)|fminf(v, 1.0f)|max(i, n)|min(i, n)|abs(i)"
         },
         {
             "helper methods, expression-bodied and with views", "x[i] = Square(x[i]) + Sum(x, n);",

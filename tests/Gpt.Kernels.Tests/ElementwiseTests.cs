@@ -34,6 +34,15 @@ public class ElementwiseTests
 
         CpuElementwise.Copy(b, actual, count);
         TestData.BitEqual(b, actual);
+
+        ElementwiseKernels.Multiply(a, b, expected, count);
+        CpuElementwise.Multiply(a, b, actual, count);
+        TestData.BitEqual(expected, actual);
+
+        float[] macRef = TestData.Uniform(count, 3), macFast = (float[])macRef.Clone();
+        ElementwiseKernels.MultiplyAccumulate(a, b, macRef, count);
+        CpuElementwise.MultiplyAccumulate(a, b, macFast, count);
+        TestData.BitEqual(macRef, macFast);
     }
 
     [Fact]

@@ -25,10 +25,10 @@ internal static class CNames
         "uint", "ulong", "size_t", "ptrdiff_t", "intptr_t", "uintptr_t", "image1d_t", "image2d_t", "image3d_t",
         "sampler_t", "event_t", "complex", "imaginary", "NULL", "INFINITY", "NAN", "MAXFLOAT",
         // built-in functions the generated code calls
-        "exp", "log", "sqrt", "rsqrt", "tanh", "erf", "pow", "fma", "fabs", "floor", "fmax", "fmin", "fmod", "abs",
+        "exp", "log", "log1p", "sqrt", "rsqrt", "tanh", "erf", "pow", "fma", "fabs", "floor", "fmax", "fmin", "fmod", "abs",
         "max", "min", "as_int", "as_float", "barrier", "get_global_id", "get_group_id", "get_num_groups",
         "get_local_id", "get_local_size", "atomic_add", "atomic_max", "atomic_min", "atomic_xchg", "atomic_cmpxchg",
-        "expf", "logf", "sqrtf", "rsqrtf", "tanhf", "erff", "powf", "fmaf", "fabsf", "floorf", "fmaxf", "fminf",
+        "expf", "logf", "log1pf", "sqrtf", "rsqrtf", "tanhf", "erff", "powf", "fmaf", "fabsf", "floorf", "fmaxf", "fminf",
         "fmodf", "atomicAdd", "atomicMax", "atomicMin", "atomicExch", "atomicCAS", "__syncthreads",
         "__float_as_int", "__int_as_float", "threadIdx", "blockIdx", "blockDim", "gridDim", "warpSize",
     ];

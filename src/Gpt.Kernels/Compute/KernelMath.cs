@@ -14,6 +14,17 @@ public static class KernelMath
     /// <param name="x">A positive value.</param>
     public static float Log(float x) => MathF.Log(x);
 
+    /// <summary>ln(1 + x), accurate where x is tiny (log-sigmoid's ln(1 + e^−|x|) for large |x|, where ln(1 + x)
+    /// rounds 1 + x to 1 and loses x altogether). OpenCL <c>log1p</c>, CUDA <c>log1pf</c>.</summary>
+    /// <param name="x">A value of at least −1.</param>
+    public static float Log1p(float x)
+    {
+        // In double, with Kahan's correction: log(u)·x/(u − 1) cancels the rounding of u = 1 + x (.NET's
+        // float.LogP1 is a plain log(1 + x)); exact to float for every input.
+        double u = 1.0 + x;
+        return u == 1.0 || double.IsPositiveInfinity(u) ? x : (float)(Math.Log(u) * (x / (u - 1.0)));
+    }
+
     /// <summary>Square root.</summary>
     /// <param name="x">A non-negative value.</param>
     public static float Sqrt(float x) => MathF.Sqrt(x);

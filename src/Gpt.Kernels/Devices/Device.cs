@@ -127,6 +127,39 @@ public abstract class Device : IDisposable
     /// <summary>output = x.</summary>
     public abstract void Copy(Slice<float> x, Slice<float> output, int count);
 
+    /// <summary>output = a·b.</summary>
+    public abstract void Multiply(Slice<float> a, Slice<float> b, Slice<float> output, int count);
+
+    /// <summary>accumulator += a·b: the backward pass of <see cref="Multiply"/> (dA += dOut·b) and of <see cref="Exp"/>
+    /// (dX += dOut·output).</summary>
+    public abstract void MultiplyAccumulate(Slice<float> a, Slice<float> b, Slice<float> accumulator, int count);
+
+    /// <summary>output = eˣ.</summary>
+    public abstract void Exp(Slice<float> x, Slice<float> output, int count);
+
+    /// <summary>output = log σ(x) = min(x, 0) − log1p(e^−|x|), stable for any x.</summary>
+    public abstract void LogSigmoid(Slice<float> x, Slice<float> output, int count);
+
+    /// <summary>Log-sigmoid backward; dInput += dOutput·σ(−x).</summary>
+    public abstract void LogSigmoidBackward(Slice<float> x, Slice<float> dOutput, Slice<float> dInput, int count);
+
+    /// <summary>output = x clamped to [low, high] (NaN stays NaN; low ≤ high, infinite bounds allowed).</summary>
+    public abstract void Clamp(Slice<float> x, float low, float high, Slice<float> output, int count);
+
+    /// <summary>Clamp backward; dInput += dOutput where low ≤ x ≤ high (a bound passes the gradient, as in PyTorch).</summary>
+    public abstract void ClampBackward(Slice<float> x, float low, float high, Slice<float> dOutput, Slice<float> dInput, int count);
+
+    /// <summary>output = min(a, b) elementwise; NaN if either is NaN.</summary>
+    public abstract void Minimum(Slice<float> a, Slice<float> b, Slice<float> output, int count);
+
+    /// <summary>output = max(a, b) elementwise; NaN if either is NaN.</summary>
+    public abstract void Maximum(Slice<float> a, Slice<float> b, Slice<float> output, int count);
+
+    /// <summary><see cref="Minimum"/> or <see cref="Maximum"/> backward from the forward's output: dA += dOutput where
+    /// output = a, dB += dOutput where output = b, half each at a tie (as PyTorch). dA or dB may be empty (frozen).</summary>
+    public abstract void SelectBackward(Slice<float> a, Slice<float> b, Slice<float> output, Slice<float> dOutput,
+        Slice<float> dA, Slice<float> dB, int count);
+
     /// <summary>Inverted dropout with a mask hashed from (seed, index).</summary>
     public abstract void DropoutForward(Slice<float> input, Slice<float> output, int count, float p, ulong seed);
 
@@ -141,6 +174,13 @@ public abstract class Device : IDisposable
 
     /// <summary>output (cols) += column sums of input (rows, cols).</summary>
     public abstract void ColumnSum(Slice<float> input, Slice<float> output, int rows, int cols);
+
+    /// <summary>output (rows) = Σ_c x[r, c]·weights[r, c], columns in order: masked per-sequence sums of (B, T) token
+    /// log-probabilities.</summary>
+    public abstract void RowSum(Slice<float> x, Slice<float> weights, Slice<float> output, int rows, int cols);
+
+    /// <summary>Row sum backward; dInput[r, c] += dOutput[r]·weights[r, c].</summary>
+    public abstract void RowSumBackward(Slice<float> dOutput, Slice<float> weights, Slice<float> dInput, int rows, int cols);
 
     /// <summary>Key/value cache write for inference: the keys and values of qkv (B, T, 3C) go to positions
     /// past[b] .. past[b] + T − 1 of keys and values, each (B, NH, L, HS); see <see cref="CachedAttentionKernels"/>.</summary>

@@ -406,6 +406,96 @@ public abstract class KernelDevice : Device, IKernelRunner
     }
 
     /// <inheritdoc />
+    public override void Multiply(Slice<float> a, Slice<float> b, Slice<float> output, int count)
+    {
+        KernelGuards.Count(count, a.Length, nameof(a), b.Length, nameof(b));
+        KernelGuards.Length(output.Length, count, nameof(output), "count");
+        SameOrDisjoint(a, output, count, nameof(a), nameof(output));
+        SameOrDisjoint(b, output, count, nameof(b), nameof(output));
+        ElementwiseGpuKernels.MultiplyKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, a, b, output, count);
+    }
+
+    /// <inheritdoc />
+    public override void MultiplyAccumulate(Slice<float> a, Slice<float> b, Slice<float> accumulator, int count)
+    {
+        KernelGuards.Count(count, a.Length, nameof(a), b.Length, nameof(b));
+        KernelGuards.Length(accumulator.Length, count, nameof(accumulator), "count");
+        SameOrDisjoint(a, accumulator, count, nameof(a), nameof(accumulator));
+        SameOrDisjoint(b, accumulator, count, nameof(b), nameof(accumulator));
+        ElementwiseGpuKernels.MultiplyAccumulateKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, a, b, accumulator, count);
+    }
+
+    /// <inheritdoc />
+    public override void Exp(Slice<float> x, Slice<float> output, int count)
+    {
+        KernelGuards.Count(count, x.Length, nameof(x), output.Length, nameof(output));
+        SameOrDisjoint(x, output, count, nameof(x), nameof(output));
+        ElementwiseGpuKernels.ExpKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, x, output, count);
+    }
+
+    /// <inheritdoc />
+    public override void LogSigmoid(Slice<float> x, Slice<float> output, int count)
+    {
+        KernelGuards.Count(count, x.Length, nameof(x), output.Length, nameof(output));
+        SameOrDisjoint(x, output, count, nameof(x), nameof(output));
+        ElementwiseGpuKernels.LogSigmoidKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, x, output, count);
+    }
+
+    /// <inheritdoc />
+    public override void LogSigmoidBackward(Slice<float> x, Slice<float> dOutput, Slice<float> dInput, int count)
+    {
+        KernelGuards.Count(count, x.Length, nameof(x), dOutput.Length, nameof(dOutput));
+        KernelGuards.Length(dInput.Length, count, nameof(dInput), "count");
+        ElementwiseGpuKernels.LogSigmoidBackwardKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, x, dOutput, dInput, count);
+    }
+
+    /// <inheritdoc />
+    public override void Clamp(Slice<float> x, float low, float high, Slice<float> output, int count)
+    {
+        KernelGuards.Count(count, x.Length, nameof(x), output.Length, nameof(output));
+        KernelGuards.ClampBounds(low, high);
+        SameOrDisjoint(x, output, count, nameof(x), nameof(output));
+        ElementwiseGpuKernels.ClampKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, x, low, high, output, count);
+    }
+
+    /// <inheritdoc />
+    public override void ClampBackward(Slice<float> x, float low, float high, Slice<float> dOutput, Slice<float> dInput, int count)
+    {
+        KernelGuards.Count(count, x.Length, nameof(x), dOutput.Length, nameof(dOutput));
+        KernelGuards.Length(dInput.Length, count, nameof(dInput), "count");
+        KernelGuards.ClampBounds(low, high);
+        ElementwiseGpuKernels.ClampBackwardKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, x, low, high, dOutput, dInput, count);
+    }
+
+    /// <inheritdoc />
+    public override void Minimum(Slice<float> a, Slice<float> b, Slice<float> output, int count)
+    {
+        KernelGuards.Count(count, a.Length, nameof(a), b.Length, nameof(b));
+        KernelGuards.Length(output.Length, count, nameof(output), "count");
+        SameOrDisjoint(a, output, count, nameof(a), nameof(output));
+        SameOrDisjoint(b, output, count, nameof(b), nameof(output));
+        ElementwiseGpuKernels.MinimumKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, a, b, output, count);
+    }
+
+    /// <inheritdoc />
+    public override void Maximum(Slice<float> a, Slice<float> b, Slice<float> output, int count)
+    {
+        KernelGuards.Count(count, a.Length, nameof(a), b.Length, nameof(b));
+        KernelGuards.Length(output.Length, count, nameof(output), "count");
+        SameOrDisjoint(a, output, count, nameof(a), nameof(output));
+        SameOrDisjoint(b, output, count, nameof(b), nameof(output));
+        ElementwiseGpuKernels.MaximumKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, a, b, output, count);
+    }
+
+    /// <inheritdoc />
+    public override void SelectBackward(Slice<float> a, Slice<float> b, Slice<float> output, Slice<float> dOutput, Slice<float> dA, Slice<float> dB, int count)
+    {
+        KernelGuards.SelectBackward(a.Length, b.Length, output.Length, dOutput.Length, dA.Length, dB.Length, count);
+        if (dA.IsEmpty && dB.IsEmpty) return;
+        ElementwiseGpuKernels.SelectBackwardKernel.Launch(this, ElementwiseGroups(count), ElementwiseGroupSize, a, b, output, dOutput, dA, dB, count);
+    }
+
+    /// <inheritdoc />
     public override void DropoutForward(Slice<float> input, Slice<float> output, int count, float p, ulong seed)
     {
 
@@ -434,6 +524,20 @@ public abstract class KernelDevice : Device, IKernelRunner
 
         KernelGuards.ColumnSum(input.Length, output.Length, rows, cols);
         ReduceGpuKernels.ColumnSumKernel.Launch(this, ElementwiseGroups(cols), ElementwiseGroupSize, input, output, rows, cols);
+    }
+
+    /// <inheritdoc />
+    public override void RowSum(Slice<float> x, Slice<float> weights, Slice<float> output, int rows, int cols)
+    {
+        KernelGuards.RowSum(x.Length, weights.Length, output.Length, rows, cols);
+        ReduceGpuKernels.RowSumKernel.Launch(this, ElementwiseGroups(rows), ElementwiseGroupSize, x, weights, output, rows, cols);
+    }
+
+    /// <inheritdoc />
+    public override void RowSumBackward(Slice<float> dOutput, Slice<float> weights, Slice<float> dInput, int rows, int cols)
+    {
+        KernelGuards.RowSumBackward(dOutput.Length, weights.Length, dInput.Length, rows, cols);
+        ReduceGpuKernels.RowSumBackwardKernel.Launch(this, ElementwiseGroups(rows * cols), ElementwiseGroupSize, dOutput, weights, dInput, rows, cols);
     }
 
     /// <inheritdoc />

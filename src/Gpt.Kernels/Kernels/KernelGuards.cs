@@ -232,6 +232,41 @@ internal static class KernelGuards
         UnitInterval(p, nameof(p));
     }
 
+    /// <summary>Checks a clamp's bounds: neither NaN, low not above high (a reversed interval is a caller's bug, such
+    /// as a negative clip range, so it is refused rather than given torch's everything-is-high meaning).
+    /// Infinite bounds are allowed: a one-sided clamp.</summary>
+    public static void ClampBounds(float low, float high)
+    {
+        if (float.IsNaN(low)) throw new ArgumentOutOfRangeException(nameof(low), low, "'low' must not be NaN.");
+        if (float.IsNaN(high)) throw new ArgumentOutOfRangeException(nameof(high), high, "'high' must not be NaN.");
+        if (low > high)
+            throw new ArgumentOutOfRangeException(nameof(high), high, $"'high' ({high}) is below 'low' ({low}); the interval is empty.");
+    }
+
+    /// <summary>Checks the backward pass of a choice between two operands (minimum, maximum).</summary>
+    public static void SelectBackward(int aLength, int bLength, int outputLength, int dOutputLength, int dALength, int dBLength, int count)
+    {
+        Count(count, aLength, "a", bLength, "b");
+        Length(outputLength, count, "output", "count");
+        Length(dOutputLength, count, "dOutput", "count");
+        OptionalLength(dALength, count, "dA", "count; or empty when frozen");
+        OptionalLength(dBLength, count, "dB", "count; or empty when frozen");
+    }
+
+    /// <summary>Checks the sizes and spans of a weighted row sum.</summary>
+    public static void RowSum(int xLength, int weightsLength, int outputLength, int rows, int cols)
+    {
+        Rows(xLength, "x", weightsLength, "weights", rows, cols);
+        Length(outputLength, rows, "output", "rows");
+    }
+
+    /// <summary>Checks the sizes and spans of a weighted row sum's backward pass.</summary>
+    public static void RowSumBackward(int dOutputLength, int weightsLength, int dInputLength, int rows, int cols)
+    {
+        Rows(weightsLength, "weights", dInputLength, "dInput", rows, cols);
+        Length(dOutputLength, rows, "dOutput", "rows");
+    }
+
     /// <summary>Checks the sizes and spans of a column sum.</summary>
     public static void ColumnSum(int inputLength, int outputLength, int rows, int cols)
     {

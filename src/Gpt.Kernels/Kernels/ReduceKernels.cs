@@ -4,7 +4,7 @@ namespace Gpt.Kernels;
 
 /// <summary>
 /// Reductions, the reference versions: plain loops in index order (sums in double, which kernels lack); the column sum
-/// is <see cref="Gpu.ReduceGpuKernels.ColumnSum"/> run on the CPU.
+/// and the weighted row sum are <see cref="Gpu.ReduceGpuKernels"/>' kernels run on the CPU.
 /// </summary>
 public static class ReduceKernels
 {
@@ -38,6 +38,36 @@ public static class ReduceKernels
         KernelGuards.ColumnSum(input.Length, output.Length, rows, cols);
         if (cols == 0) return;
         ReduceGpuKernels.ColumnSumKernel.LaunchCpu(ReferenceLaunch.Groups(cols), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(input), output, rows, cols);
+    }
+
+    /// <summary>output[r] = Σ_c x[r, c] · weights[r, c], each row summed in column order, in float (a masked
+    /// per-sequence sum of token log-probabilities: x (B, T), weights the (B, T) mask).</summary>
+    /// <param name="x">(rows, cols) values.</param>
+    /// <param name="weights">(rows, cols) each value's weight.</param>
+    /// <param name="output">(rows) the weighted sums (overwritten).</param>
+    /// <param name="rows">Number of rows.</param>
+    /// <param name="cols">Number of columns.</param>
+    public static void RowSum(ReadOnlySpan<float> x, ReadOnlySpan<float> weights, Span<float> output, int rows, int cols)
+    {
+        KernelGuards.RowSum(x.Length, weights.Length, output.Length, rows, cols);
+        if (rows == 0) return;
+        ReduceGpuKernels.RowSumKernel.LaunchCpu(ReferenceLaunch.Groups(rows), ReferenceLaunch.GroupSize, ReferenceLaunch.Writable(x),
+            ReferenceLaunch.Writable(weights), output, rows, cols);
+    }
+
+    /// <summary>Back-propagates through <see cref="RowSum"/>: dInput[r, c] += dOutput[r] · weights[r, c]
+    /// (the weights are constants and get no gradient).</summary>
+    /// <param name="dOutput">(rows) gradient with respect to the row sums.</param>
+    /// <param name="weights">(rows, cols) the forward's weights.</param>
+    /// <param name="dInput">(rows, cols) accumulates the gradient with respect to x.</param>
+    /// <param name="rows">Number of rows.</param>
+    /// <param name="cols">Number of columns.</param>
+    public static void RowSumBackward(ReadOnlySpan<float> dOutput, ReadOnlySpan<float> weights, Span<float> dInput, int rows, int cols)
+    {
+        KernelGuards.RowSumBackward(dOutput.Length, weights.Length, dInput.Length, rows, cols);
+        if (rows == 0 || cols == 0) return;
+        ReduceGpuKernels.RowSumBackwardKernel.LaunchCpu(ReferenceLaunch.Groups(rows * cols), ReferenceLaunch.GroupSize,
+            ReferenceLaunch.Writable(dOutput), ReferenceLaunch.Writable(weights), dInput, rows, cols);
     }
 
     /// <summary>The largest element; NaN if any element is NaN (as <see cref="MathF.Max(float, float)"/>).</summary>

@@ -1,7 +1,8 @@
 namespace Gpt.Sdk.Tensors;
 
-/// <summary>The backward half of a differentiable op. Each op is a stateless singleton; what one
-/// call needs for its backward pass is stored in its <see cref="TapeEntry"/>.</summary>
+/// <summary>The backward half of a differentiable op. Most ops are stateless singletons and what one call needs
+/// for its backward pass is stored in its <see cref="TapeEntry"/>; an op with scalar arguments of its own (a
+/// clamp's bounds) is instead a small instance per call that holds them, rather than another positional field.</summary>
 internal abstract class TapeOp
 {
     /// <summary>Adds this call's contribution to the gradients of its inputs.</summary>

@@ -26,6 +26,23 @@ internal static class GeneratedOpsChecks
         pair.Check("Copy", (d, s) => d.Copy(s(a), s(c), Count), c);
         pair.Check("GeluForward", (d, s) => d.GeluForward(s(a), s(c), Count), c);
         pair.Check("GeluBackward", (d, s) => { Slice<float> dInput = s(c); d.GeluBackward(s(a), s(b), dInput, Count); }, c);
+        pair.Check("Multiply in place", (d, s) => { Slice<float> x = s(a); d.Multiply(x, s(b), x, Count); }, a);
+        pair.Check("MultiplyAccumulate", (d, s) => d.MultiplyAccumulate(s(a), s(b), s(c), Count), c);
+        pair.Check("Exp in place", (d, s) => { Slice<float> x = s(a); d.Exp(x, x, Count); }, a);
+        pair.Check("LogSigmoid", (d, s) => d.LogSigmoid(s(a), s(c), Count), c);
+        pair.Check("LogSigmoidBackward", (d, s) => d.LogSigmoidBackward(s(a), s(b), s(c), Count), c);
+        pair.Check("Clamp in place", (d, s) => { Slice<float> x = s(a); d.Clamp(x, -0.3f, 0.4f, x, Count); }, a);
+        pair.Check("ClampBackward", (d, s) => d.ClampBackward(s(a), -0.3f, 0.4f, s(b), s(c), Count), c);
+        pair.Check("Minimum", (d, s) => d.Minimum(s(a), s(b), s(c), Count), c);
+        pair.Check("Maximum in place", (d, s) => { Slice<float> x = s(b); d.Maximum(s(a), x, x, Count); }, b);
+        float[] max = new float[Count], dA = pair.Random(Count);
+        pair.Check("SelectBackward", (d, s) =>
+        {
+            d.Maximum(s(a), s(b), s(max), Count);
+            d.SelectBackward(s(a), s(b), s(max), s(c), s(dA), Slice<float>.Empty, Count);
+        }, dA);
+        pair.Check("RowSum", (d, s) => d.RowSum(s(a), s(b), s(c), 10, Count / 10), c);
+        pair.Check("RowSumBackward", (d, s) => d.RowSumBackward(s(c), s(b), s(a), 10, Count / 10), a);
     }
 
     public static void SoftmaxMatchesTheCpu(KernelDevice device)

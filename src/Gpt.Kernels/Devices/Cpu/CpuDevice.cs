@@ -128,6 +128,57 @@ public sealed unsafe class CpuDevice : Device
         => CpuElementwise.Copy(R(x), W(output), count);
 
     /// <inheritdoc />
+    public override void Multiply(Slice<float> a, Slice<float> b, Slice<float> output, int count)
+        => CpuElementwise.Multiply(R(a), R(b), W(output), count);
+
+    /// <inheritdoc />
+    public override void MultiplyAccumulate(Slice<float> a, Slice<float> b, Slice<float> accumulator, int count)
+        => CpuElementwise.MultiplyAccumulate(R(a), R(b), W(accumulator), count);
+
+    // The objectives' ops below run the references: they see (B, T) log-probabilities and (B) scores, a few thousand
+    // elements a step, where a SIMD path would save microseconds and add a second implementation to keep in step.
+
+    /// <inheritdoc />
+    public override void Exp(Slice<float> x, Slice<float> output, int count)
+        => ElementwiseKernels.Exp(R(x), W(output), count);
+
+    /// <inheritdoc />
+    public override void LogSigmoid(Slice<float> x, Slice<float> output, int count)
+        => ElementwiseKernels.LogSigmoid(R(x), W(output), count);
+
+    /// <inheritdoc />
+    public override void LogSigmoidBackward(Slice<float> x, Slice<float> dOutput, Slice<float> dInput, int count)
+        => ElementwiseKernels.LogSigmoidBackward(R(x), R(dOutput), W(dInput), count);
+
+    /// <inheritdoc />
+    public override void Clamp(Slice<float> x, float low, float high, Slice<float> output, int count)
+        => ElementwiseKernels.Clamp(R(x), low, high, W(output), count);
+
+    /// <inheritdoc />
+    public override void ClampBackward(Slice<float> x, float low, float high, Slice<float> dOutput, Slice<float> dInput, int count)
+        => ElementwiseKernels.ClampBackward(R(x), low, high, R(dOutput), W(dInput), count);
+
+    /// <inheritdoc />
+    public override void Minimum(Slice<float> a, Slice<float> b, Slice<float> output, int count)
+        => ElementwiseKernels.Minimum(R(a), R(b), W(output), count);
+
+    /// <inheritdoc />
+    public override void Maximum(Slice<float> a, Slice<float> b, Slice<float> output, int count)
+        => ElementwiseKernels.Maximum(R(a), R(b), W(output), count);
+
+    /// <inheritdoc />
+    public override void SelectBackward(Slice<float> a, Slice<float> b, Slice<float> output, Slice<float> dOutput, Slice<float> dA, Slice<float> dB, int count)
+        => ElementwiseKernels.SelectBackward(R(a), R(b), R(output), R(dOutput), W(dA), W(dB), count);
+
+    /// <inheritdoc />
+    public override void RowSum(Slice<float> x, Slice<float> weights, Slice<float> output, int rows, int cols)
+        => ReduceKernels.RowSum(R(x), R(weights), W(output), rows, cols);
+
+    /// <inheritdoc />
+    public override void RowSumBackward(Slice<float> dOutput, Slice<float> weights, Slice<float> dInput, int rows, int cols)
+        => ReduceKernels.RowSumBackward(R(dOutput), R(weights), W(dInput), rows, cols);
+
+    /// <inheritdoc />
     public override void DropoutForward(Slice<float> input, Slice<float> output, int count, float p, ulong seed)
         => CpuElementwise.DropoutForward(R(input), W(output), count, p, seed);
 

@@ -61,6 +61,34 @@ public static unsafe class CpuElementwise
         }
     }
 
+    /// <inheritdoc cref="ElementwiseKernels.Multiply"/>
+    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> output, int count)
+    {
+        KernelGuards.Count(count, a.Length, nameof(a), b.Length, nameof(b));
+        KernelGuards.Length(output.Length, count, nameof(output), "count");
+        KernelGuards.SameOrDisjoint(a, output, count, nameof(a), nameof(output));
+        KernelGuards.SameOrDisjoint(b, output, count, nameof(b), nameof(output));
+        fixed (float* pa = a, pb = b, po = output)
+        {
+            var s = new Operands { A = pa, B = pb, Output = po };
+            CpuRanges.For(count, Grain, &s, &MultiplyRange);
+        }
+    }
+
+    /// <inheritdoc cref="ElementwiseKernels.MultiplyAccumulate"/>
+    public static void MultiplyAccumulate(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> accumulator, int count)
+    {
+        KernelGuards.Count(count, a.Length, nameof(a), b.Length, nameof(b));
+        KernelGuards.Length(accumulator.Length, count, nameof(accumulator), "count");
+        KernelGuards.SameOrDisjoint(a, accumulator, count, nameof(a), nameof(accumulator));
+        KernelGuards.SameOrDisjoint(b, accumulator, count, nameof(b), nameof(accumulator));
+        fixed (float* pa = a, pb = b, po = accumulator)
+        {
+            var s = new Operands { A = pa, B = pb, Output = po };
+            CpuRanges.For(count, Grain, &s, &MultiplyAccumulateRange);
+        }
+    }
+
     /// <inheritdoc cref="ElementwiseKernels.Fill"/>
     public static void Fill(Span<float> output, float value, int count)
     {
@@ -120,6 +148,22 @@ public static unsafe class CpuElementwise
     {
         ref Operands s = ref CpuParallel.State<Operands>(state);
         TensorPrimitives.Multiply(new ReadOnlySpan<float>(s.A + start, length), s.Alpha, new Span<float>(s.Output + start, length));
+    }
+
+    private static void MultiplyRange(void* state, int start, int length)
+    {
+        ref Operands s = ref CpuParallel.State<Operands>(state);
+        TensorPrimitives.Multiply(new ReadOnlySpan<float>(s.A + start, length), new ReadOnlySpan<float>(s.B + start, length),
+            new Span<float>(s.Output + start, length));
+    }
+
+    // (a·b) + accumulator rounded twice, not fused: the reference's accumulator += a·b, bit for bit.
+    private static void MultiplyAccumulateRange(void* state, int start, int length)
+    {
+        ref Operands s = ref CpuParallel.State<Operands>(state);
+        var accumulator = new Span<float>(s.Output + start, length);
+        TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(s.A + start, length), new ReadOnlySpan<float>(s.B + start, length),
+            accumulator, accumulator);
     }
 
     private static void FillRange(void* state, int start, int length)

@@ -6,7 +6,8 @@ namespace Gpt.Kernels.Gpu;
 /// Deterministic reductions for GPU devices. <see cref="PartialSums"/> splits the input into fixed chunks of
 /// <see cref="ChunkSize"/> elements, one group of <see cref="GroupSize"/> threads each, summed by a tree in
 /// shared memory; the host adds the partial sums in double, in chunk order. Nothing depends on timing, so a
-/// rerun gives the same bits. <see cref="ColumnSum"/> is one thread per column, rows in order.
+/// rerun gives the same bits. <see cref="ColumnSum"/> is one thread per column, rows in order; <see cref="RowSum"/>
+/// one thread per row, columns in order.
 /// </summary>
 internal static partial class ReduceGpuKernels
 {
@@ -63,5 +64,39 @@ internal static partial class ReduceGpuKernels
         float sum = 0f;
         for (int r = 0; r < rows; r++) sum += input[r * cols + c];
         output[c] += sum;
+    }
+
+    /// <summary>output[r] = Σ_c x[r, c] · weights[r, c], columns in order (a masked per-sequence sum of token
+    /// log-probabilities). One thread per row: the rows are sequences (B), the columns tokens (T), and one thread
+    /// walking a row keeps the order fixed without a tree.</summary>
+    /// <param name="x">(rows, cols) values.</param>
+    /// <param name="weights">(rows, cols) each value's weight (a 0/1 mask, say).</param>
+    /// <param name="output">(rows) the weighted sums (overwritten).</param>
+    /// <param name="rows">Number of rows.</param>
+    /// <param name="cols">Number of columns.</param>
+    [Kernel]
+    internal static void RowSum(ArrayView<float> x, ArrayView<float> weights, ArrayView<float> output, int rows, int cols)
+    {
+        int r = Grid.GlobalIndex.X;
+        if (r >= rows) return;
+        var row = x.SubView(r * cols, cols);
+        var rowWeights = weights.SubView(r * cols, cols);
+        float sum = 0f;
+        for (int c = 0; c < cols; c++) sum += row[c] * rowWeights[c];
+        output[r] = sum;
+    }
+
+    /// <summary>dInput[r, c] += dOutput[r] · weights[r, c], the backward pass of <see cref="RowSum"/>; one thread per element.</summary>
+    /// <param name="dOutput">(rows) gradient with respect to the row sums.</param>
+    /// <param name="weights">(rows, cols) the forward's weights.</param>
+    /// <param name="dInput">(rows, cols) accumulates the gradient with respect to x.</param>
+    /// <param name="rows">Number of rows.</param>
+    /// <param name="cols">Number of columns.</param>
+    [Kernel]
+    internal static void RowSumBackward(ArrayView<float> dOutput, ArrayView<float> weights, ArrayView<float> dInput, int rows, int cols)
+    {
+        int i = Grid.GlobalIndex.X;
+        if (i >= rows * cols) return;
+        dInput[i] += dOutput[i / cols] * weights[i];
     }
 }
