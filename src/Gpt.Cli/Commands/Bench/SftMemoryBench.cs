@@ -129,22 +129,26 @@ internal static class SftMemoryBench
         double gflops = (lora ? 4 : 6) * (double)model.ParameterCount * tokensPerSecond / 1e9;
 
         var problems = new List<string>();
+        string? note = null;
         if (device.Kind == DeviceKind.Cpu)
         {
             double bound = CpuParallel.ThreadCount * GflopsPerCoreAvx2 * (Vector512.IsHardwareAccelerated ? 2 : 1);
             if (gflops > bound)
                 problems.Add($"{tokensPerSecond:F0} tokens/s implies {gflops:F0} GFLOP/s, above the ~{bound:F0} GFLOP/s {CpuParallel.ThreadCount} threads can do");
+            if (peak < weights + activations)
+                problems.Add($"the peak working set ({peak / Mb:F1} MB) is below weights + activations ({(weights + activations) / Mb:F1} MB): memory was not resident or is counted twice");
+            else if (extra < gradientsAndMoments)
+                problems.Add($"extra ({extra / Mb:F1} MB) is below the gradients and moments alone ({gradientsAndMoments / Mb:F1} MB)");
+            // Building the model holds the base's gradient buffer (freed when LoRA freezes the base), so the process may
+            // peak before training starts; then the peak, and extra, say more about construction than about training.
+            if (peak - peakBeforeTraining < peak / 50)
+                note = $"training raised the peak working set by only {(peak - peakBeforeTraining) / Mb:F1} MB over the peak of building the model " +
+                    "(which holds a gradient buffer for the whole base until LoRA freezes it), so extra is an upper bound on what training needs";
         }
-        if (peak < weights + activations)
-            problems.Add($"the peak working set ({peak / Mb:F1} MB) is below weights + activations ({(weights + activations) / Mb:F1} MB): memory was not resident or is counted twice");
-        else if (extra < gradientsAndMoments)
-            problems.Add($"extra ({extra / Mb:F1} MB) is below the gradients and moments alone ({gradientsAndMoments / Mb:F1} MB)");
-        // Building the model holds the base's gradient buffer (freed when LoRA freezes the base), so the process may peak
-        // before training starts; then the peak, and extra, say more about construction than about training.
-        string? note = null;
-        if (peak - peakBeforeTraining < peak / 50)
-            note = $"training raised the peak working set by only {(peak - peakBeforeTraining) / Mb:F1} MB over the peak of building the model " +
-                "(which holds a gradient buffer for the whole base until LoRA freezes it), so extra is an upper bound on what training needs";
+        else
+        {
+            note = "the working set is host memory, while weights, activations, gradients and moments live on the device: extra is not meaningful here";
+        }
 
         return new Dictionary<string, object?>
         {
