@@ -13,6 +13,8 @@ namespace Gpt.Sdk.Nn;
 /// </summary>
 public sealed class ParameterSegment : IDisposable
 {
+    private const int InitChunk = 1 << 20;
+
     private readonly List<Parameter> _items = [];
     private readonly Dictionary<string, Parameter> _byName = new(StringComparer.Ordinal);
     private DeviceBuffer<float>? _values, _gradients;
@@ -121,10 +123,20 @@ public sealed class ParameterSegment : IDisposable
     /// <param name="seed">The seed.</param>
     public void Initialize(ulong seed)
     {
-        var values = new float[Count];
+        // Filled and uploaded a chunk at a time: a host copy of the whole segment would hold a second set of weights
+        // (500 MB for GPT-2 124M) at the peak of building a model. Draws are keyed by element index, so the values do
+        // not depend on the chunking.
+        var chunk = new float[Math.Min(Count, InitChunk)];
         ulong stream = new CounterRng(seed).Fork(1).Seed;
-        foreach (var p in _items) p.Init.Fill(values.AsSpan((int)p.Offset, p.Value.Length), p.Offset, stream);
-        CopyValuesFrom(values);
+        foreach (var p in _items)
+        {
+            for (int start = 0; start < p.Value.Length; start += chunk.Length)
+            {
+                var values = chunk.AsSpan(0, Math.Min(chunk.Length, p.Value.Length - start));
+                p.Init.Fill(values, p.Offset + start, stream);
+                Device.Upload<float>(values, new Slice<float>(Values, p.Offset + start, values.Length));
+            }
+        }
     }
 
     /// <summary>Sets every gradient to zero (nothing to do while frozen).</summary>

@@ -77,4 +77,26 @@ public class ParameterSegmentTests
         using var model = new GptModel(TinyModels.TwoLayer());
         Assert.Equal(GptModel.ParameterCountOf(TinyModels.TwoLayer()), model.ParameterCount);
     }
+
+    [Fact]
+    public void InitializingInChunksGivesTheValuesOfOneWholeFill()
+    {
+        // Larger than the 2^20-element chunk Initialize fills at a time, and starting at an odd offset, so chunk
+        // boundaries fall inside a parameter and away from the segment's own.
+        const int large = (1 << 20) + 1234;
+        var segment = new ParameterSegment("test");
+        var bias = segment.Declare("b", new Shape(7), ParameterInit.Ones);
+        var weight = segment.Declare("w", new Shape(large), ParameterInit.Normal(0.02f));
+        var a = segment.Declare("a", new Shape(3, 5), ParameterInit.KaimingUniform(5));
+        segment.Allocate(Device.Cpu);
+        using var _ = segment;
+        segment.Initialize(seed: 42);
+
+        var actual = new float[segment.Count];
+        segment.CopyValuesTo(actual);
+        var expected = new float[segment.Count];
+        ulong stream = new Gpt.Kernels.Random.CounterRng(42).Fork(1).Seed;
+        foreach (var p in new[] { bias, weight, a }) p.Init.Fill(expected.AsSpan((int)p.Offset, p.Value.Length), p.Offset, stream);
+        Assert.Equal(expected, actual);
+    }
 }

@@ -62,6 +62,42 @@ public class NewOpsGradientTests
     public void SelectRowsGradientMatchesFiniteDifferences() =>
         CheckOp(4 * 3, new Shape(2, 2, 3), (tape, x) => tape.SelectRows(x, tape.Indices([3, 0, 3])), "select rows");
 
+    // y = addend + α·x·Wᵀ with x (2, 3, 4), W (5, 4), addend (2, 3, 5): the gradient of each operand in turn, the
+    // other two held constant.
+    private static readonly float[] AddLinearAddend = Random(2 * 3 * 5, 21), AddLinearInput = Random(2 * 3 * 4, 22), AddLinearWeight = Random(5 * 4, 23);
+
+    [Fact]
+    public void AddLinearGradientsMatchFiniteDifferences()
+    {
+        using var addend = Tensor.FromArray(Device.Cpu, AddLinearAddend, new Shape(2, 3, 5));
+        using var input = Tensor.FromArray(Device.Cpu, AddLinearInput, new Shape(2, 3, 4));
+        using var weight = Tensor.FromArray(Device.Cpu, AddLinearWeight, new Shape(5, 4));
+        CheckOp(AddLinearAddend.Length, addend.Shape, (tape, a) => tape.AddLinear(a, input, weight, -1.5f), "add linear: addend");
+        CheckOp(AddLinearInput.Length, input.Shape, (tape, x) => tape.AddLinear(addend, x, weight, -1.5f), "add linear: input");
+        CheckOp(AddLinearWeight.Length, weight.Shape, (tape, w) => tape.AddLinear(addend, input, w, -1.5f), "add linear: weight");
+    }
+
+    // The addend's gradient shares the output's when it has none yet; another use of the addend, recorded before the op
+    // (its backward runs after and adds to the shared buffer) or after it (the addend has a gradient already), still sums.
+    [Fact]
+    public void AddLinearAddendGradientSumsWithTheAddendsOtherUses()
+    {
+        using var input = Tensor.FromArray(Device.Cpu, AddLinearInput, new Shape(2, 3, 4));
+        using var weight = Tensor.FromArray(Device.Cpu, AddLinearWeight, new Shape(5, 4));
+        CheckOp(AddLinearAddend.Length, new Shape(2, 3, 5), (tape, a) =>
+        {
+            var addend = tape.Scale(a, 1f); // an op's output, as the base layer's is
+            var other = tape.Scale(addend, 2f);
+            return tape.Add(other, tape.AddLinear(addend, input, weight, 0.5f));
+        }, "add linear: addend used earlier");
+        CheckOp(AddLinearAddend.Length, new Shape(2, 3, 5), (tape, a) =>
+        {
+            var addend = tape.Scale(a, 1f);
+            var sum = tape.AddLinear(addend, input, weight, 0.5f);
+            return tape.Add(sum, tape.Scale(addend, 2f));
+        }, "add linear: addend used later");
+    }
+
     // Backward from a given output gradient equals Backward of the weighted sum computed on the tape.
     [Fact]
     public void BackwardFromAGradientEqualsBackwardOfTheWeightedSum()

@@ -12,6 +12,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(TrainBenchCommand.Create());
         bench.Subcommands.Add(TokenizeBenchCommand.Create());
         bench.Subcommands.Add(DecodeBenchCommand.Create());
+        bench.Subcommands.Add(SftBenchCommand.Create());
         return bench;
     }
 }

@@ -39,9 +39,8 @@ public sealed class LoraLayer
     internal Tensor Forward(Tape tape, Tensor input, Tensor baseOutput, ulong dropoutSeed)
     {
         var x = Dropout.Forward(tape, input, dropoutSeed);
-        var down = tape.Linear(x, A.Value, bias: null);          // (…, r)
-        var up = tape.Linear(down, B.Value, bias: null);         // (…, out)
-        return tape.Add(baseOutput, tape.Scale(up, Scaling));
+        var down = tape.Linear(x, A.Value, bias: null);              // (…, r)
+        return tape.AddLinear(baseOutput, down, B.Value, Scaling);   // (…, out) = base + s·down·Bᵀ, B·A·x never stored apart
     }
 
     /// <summary>W += sign·s·B·A on the device (sign −1 undoes a merge, to rounding).</summary>
