@@ -9,9 +9,10 @@ namespace Gpt.Sdk.Nn;
 /// sweep, one file write): a model's base weights, one LoRA adapter, or one head. Parameters are declared
 /// first, each with its initialisation and file layout, and the buffer is allocated once the segment is
 /// complete, so its size is the sum of what was declared. A gradient buffer exists only while the segment
-/// is <see cref="Trainable"/>: freezing the 124M base of a LoRA run allocates no gradients for it.
+/// is <see cref="Trainable"/>, and only once a backward pass or an optimizer first needs it: a model loaded
+/// for inference, or the frozen 124M base of a LoRA run, holds no gradients.
 /// </summary>
-public sealed class ParameterSegment : IDisposable
+public sealed class ParameterSegment : IDisposable, IGradientOwner
 {
     private const int InitChunk = 1 << 20;
 
@@ -41,9 +42,20 @@ public sealed class ParameterSegment : IDisposable
     /// <summary>Every value, back to back in <see cref="Items"/> order.</summary>
     public DeviceBuffer<float> Values => _values ?? throw NotAllocated();
 
-    /// <summary>Every gradient, at the values' offsets; exists only while <see cref="Trainable"/>.</summary>
-    public DeviceBuffer<float> Gradients => _gradients ?? throw new InvalidOperationException(
-        $"segment '{Name}' is frozen and has no gradients; set Trainable = true to train it.");
+    /// <summary>Every gradient, at the values' offsets, zeroed when first allocated (here, by a backward pass, or by an
+    /// optimizer); there are none while the segment is frozen.</summary>
+    public DeviceBuffer<float> Gradients
+    {
+        get
+        {
+            if (!_trainable) throw new InvalidOperationException($"segment '{Name}' is frozen and has no gradients; set Trainable = true to train it.");
+            AllocateGradients();
+            return _gradients!;
+        }
+    }
+
+    /// <summary>True while a gradient buffer is allocated.</summary>
+    public bool HasGradients => _gradients is not null;
 
     /// <summary>Total number of elements.</summary>
     public int Count => (int)_count;
@@ -58,8 +70,8 @@ public sealed class ParameterSegment : IDisposable
     public IReadOnlyList<Parameter> Items => _items;
 
     /// <summary>
-    /// Whether backward passes compute gradients for this segment and optimizers update it. Turning it on
-    /// allocates a zeroed gradient buffer; turning it off frees it. New segments are trainable.
+    /// Whether backward passes compute gradients for this segment and optimizers update it. Turning it off frees the
+    /// gradient buffer; turning it on lets the next backward pass allocate a zeroed one. New segments are trainable.
     /// </summary>
     public bool Trainable
     {
@@ -139,10 +151,19 @@ public sealed class ParameterSegment : IDisposable
         }
     }
 
-    /// <summary>Sets every gradient to zero (nothing to do while frozen).</summary>
+    /// <summary>Sets every gradient to zero (nothing to do while none are allocated).</summary>
     public void ZeroGradients()
     {
-        if (_gradients is not null) Device.Fill(AllGradients, 0f, Count);
+        if (_gradients is not null) Device.Fill(new Slice<float>(_gradients, 0, Count), 0f, Count);
+    }
+
+    /// <inheritdoc />
+    public void AllocateGradients()
+    {
+        if (!_trainable || _gradients is not null || !IsAllocated) return;
+        _gradients = Device.Allocate<float>(_count);
+        Device.Fill(new Slice<float>(_gradients, 0, Count), 0f, Count);
+        foreach (var p in _items) p.Value.Grad = new Tensor(p.Shape, new Slice<float>(_gradients, p.Offset, p.Value.Length));
     }
 
     /// <summary>Copies all values to host memory.</summary>
@@ -166,12 +187,7 @@ public sealed class ParameterSegment : IDisposable
 
     private void BindGradients()
     {
-        if (_trainable && _gradients is null)
-        {
-            _gradients = Device.Allocate<float>(_count);
-            Device.Fill(AllGradients, 0f, Count);
-        }
-        else if (!_trainable && _gradients is not null)
+        if (!_trainable && _gradients is not null)
         {
             _gradients.Dispose();
             _gradients = null;
@@ -180,7 +196,8 @@ public sealed class ParameterSegment : IDisposable
         foreach (var p in _items)
         {
             p.Value.RequiresGrad = _trainable;
-            p.Value.Grad = _gradients is null ? null : new Tensor(p.Shape, new Slice<float>(_gradients, p.Offset, p.Value.Length));
+            p.Value.GradientOwner = this;
+            if (_gradients is null) p.Value.Grad = null;
         }
     }
 

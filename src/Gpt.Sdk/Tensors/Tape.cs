@@ -169,6 +169,7 @@ public sealed class Tape : IDisposable
     internal Slice<float> GradOf(Tensor? tensor)
     {
         if (tensor is null || !tensor.RequiresGrad) return Slice<float>.Empty;
+        if (tensor.Grad is null) tensor.GradientOwner?.AllocateGradients();  // a parameter's gradient lives in its segment
         if (tensor.Grad is null)
         {
             var grad = _arena.Rent(tensor.Shape);

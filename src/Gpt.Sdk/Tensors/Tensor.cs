@@ -28,6 +28,9 @@ public sealed class Tensor : IDisposable
     /// <summary>The gradient of the last backward pass with respect to this tensor, when one was computed.</summary>
     public Tensor? Grad { get; internal set; }
 
+    /// <summary>For a parameter: what allocates its gradient (its segment's buffer) the first time a backward pass needs it.</summary>
+    internal IGradientOwner? GradientOwner { get; set; }
+
     /// <summary>True when backward passes compute a gradient for this tensor.</summary>
     public bool RequiresGrad { get; internal set; }
 

@@ -40,7 +40,10 @@ public sealed class AdamW : IDisposable
         _segments = segments.Distinct().ToArray();
         if (_segments.Length == 0) throw new ArgumentException("no parameter segments to optimise.", nameof(segments));
         foreach (var s in _segments)
+        {
             if (!s.Trainable) throw new ArgumentException($"segment '{s.Name}' is frozen; make it trainable or leave it out.", nameof(segments));
+            s.AllocateGradients();
+        }
         Beta1 = beta1;
         Beta2 = beta2;
         Epsilon = epsilon;

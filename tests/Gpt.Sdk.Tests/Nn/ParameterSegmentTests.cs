@@ -7,11 +7,28 @@ namespace Gpt.Sdk.Tests.Nn;
 
 public class ParameterSegmentTests
 {
+    // A model built or loaded for inference holds no gradients: the buffer appears when a backward pass first needs it.
+    [Fact]
+    public void GradientsAreAllocatedOnlyWhenABackwardPassNeedsThem()
+    {
+        using var model = new GptModel(TinyModels.TwoLayer(), seed: 1);
+        Assert.True(model.Parameters.Trainable);
+        Assert.False(model.Parameters.HasGradients);
+        Assert.Null(model.TokenEmbedding.Value.Grad);
+        using var tape = new Tape(model.Device);
+        using (tape.NoGrad()) model.Loss(tape, [1, 2, 3], [2, 3, 4], 1, 3);
+        Assert.False(model.Parameters.HasGradients);
+        tape.Reset();
+        tape.Backward(model.Loss(tape, [1, 2, 3], [2, 3, 4], 1, 3));
+        Assert.True(model.Parameters.HasGradients);
+        Assert.True(model.Parameters.Device.SumOfSquares(model.Parameters.AllGradients) > 0);
+    }
+
     [Fact]
     public void AFrozenSegmentHoldsNoGradientBuffer()
     {
         using var model = new GptModel(TinyModels.TwoLayer(), seed: 1);
-        Assert.True(model.Parameters.Trainable);
+        model.Parameters.AllocateGradients();
         Assert.NotNull(model.TokenEmbedding.Value.Grad);
         model.Parameters.Trainable = false;
         Assert.Throws<InvalidOperationException>(() => model.Parameters.Gradients);
@@ -24,6 +41,7 @@ public class ParameterSegmentTests
         Assert.Throws<InvalidOperationException>(() => tape.Backward(loss));
 
         model.Parameters.Trainable = true;
+        Assert.False(model.Parameters.HasGradients);
         Assert.Equal(0f, model.Parameters.Device.SumOfSquares(model.Parameters.AllGradients));
     }
 
