@@ -14,16 +14,17 @@ using Microsoft.Extensions.DependencyInjection;
 
 string work = Directory.CreateTempSubdirectory("gpt-fine-tuning-").FullName;
 var random = new Random(7);
-string Word() => new(Enumerable.Range(0, random.Next(3, 7)).Select(_ => (char)('a' + random.Next(8))).ToArray());
+// 3 to 7 distinct letters of a-h: repeated letters make reversal much harder for a model this small to learn.
+string Word() => new("abcdefgh".OrderBy(_ => random.Next()).Take(random.Next(3, 8)).ToArray());
 string Reverse(string s) => new(s.Reverse().ToArray());
 
-// 1. The base model: 400 steps on lines "word>drow".
+// 1. The base model: 600 steps on lines "word>drow".
 string corpus = string.Concat(Enumerable.Range(0, 40_000).Select(_ => Word()).Select(w => $"{w}>{Reverse(w)}\n"));
 var tokenizer = CharTokenizer.FromCorpus(corpus + "UserAsistn:rv \n");       // every character the chat layout uses
 var config = new GptConfig { VocabularySize = tokenizer.VocabularySize, ContextLength = 48, EmbeddingSize = 128, LayerCount = 4, HeadCount = 4 };
 using var model = new GptModel(config, seed: 1);
 using (var data = TokenDataset.FromTokens(tokenizer.Encode(corpus)))
-using (var pretraining = new Trainer(model, data, null, new TrainingOptions { BatchSize = 12, SequenceLength = 48, MaxSteps = 400, WarmupSteps = 20, EvalInterval = 0 }))
+using (var pretraining = new Trainer(model, data, null, new TrainingOptions { BatchSize = 12, SequenceLength = 48, MaxSteps = 600, LearningRate = 2e-3f, WarmupSteps = 20, EvalInterval = 0 }))
 {
     var pretrained = await pretraining.RunAsync();
     Console.WriteLine($"Pretrained the base model: {pretrained.Steps} steps, loss {pretrained.FinalLoss:F3}, {pretrained.Elapsed.TotalSeconds:F0} s.");
@@ -44,7 +45,7 @@ var tuned = await FineTune.For(model, tokenizer)
     .OnSftData(examples)
     .HoldOut(0.05)
     .Packed()
-    .WithOptions(o => o with { BatchSize = 8, SequenceLength = 48, MaxSteps = 250, LearningRate = 2e-3f, MinLearningRate = 2e-4f, EvalInterval = 125 })
+    .WithOptions(o => o with { BatchSize = 16, SequenceLength = 48, MaxSteps = 200, LearningRate = 2e-3f, MinLearningRate = 2e-4f, EvalInterval = 100 })
     .SaveTo(adapterFolder)
     .RunAsync(new Progress<TrainingProgress>(p =>
     {
@@ -58,7 +59,7 @@ services.AddGpt(gpt => gpt.FromPretrained(baseFolder).WithModelId("base").WithLo
     .WithDefaults(o => o with { Temperature = 0, MaxTokens = 12 }));
 await using var provider = services.BuildServiceProvider();
 var chat = provider.GetRequiredService<IChatClient>();
-foreach (string word in new[] { "fedcab", "hgaab", "bead" })
+foreach (string word in new[] { "fedcab", "hgab", "bead" })
 {
     var adapted = await chat.GetResponseAsync($"reverse {word}", new ChatOptions { ModelId = "reverse" });
     var plain = await chat.GetResponseAsync($"reverse {word}");
