@@ -17,7 +17,8 @@ namespace Gpt.Sdk.Hosting;
 ///     .BindConfiguration(configuration.GetSection("Gpt"))
 ///     .FromPretrained("models/gpt2")
 ///     .UseDevice(DeviceKind.Cpu)
-///     .WithDefaults(o => o with { Temperature = 0.7f, MaxTokens = 200 }));
+///     .WithDefaults(o => o with { Temperature = 0.7f, MaxTokens = 200 }))
+///     .UseLogging();   // AddGpt returns the chat pipeline's ChatClientBuilder: Microsoft.Extensions.AI middleware chains here
 /// </code>
 /// </summary>
 public sealed class GptBuilder
