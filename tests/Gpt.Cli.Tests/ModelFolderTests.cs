@@ -10,7 +10,8 @@ namespace Gpt.Cli.Tests;
 /// <summary>
 /// One folder is one model: a folder written by each saver — <see cref="GptModel.Save(string, ITokenizer)"/>, <c>gpt train</c>
 /// and a full fine-tune's final save (<see cref="FineTune.SaveTo"/>) — opens in each loader: <see cref="GptModel.FromPretrained"/>
-/// with <see cref="TokenizerFiles.Load"/>, <c>AddGpt(gpt => gpt.FromPretrained(folder))</c> and <c>gpt chat</c>.
+/// with <see cref="TokenizerFiles.Load"/>, <c>AddGpt(gpt => gpt.FromPretrained(folder))</c>, <c>gpt chat</c>, and
+/// <c>gpt generate</c> and <c>gpt eval</c>.
 /// The models are tiny and barely trained: what is checked is that every pair fits, not what the model says.
 /// </summary>
 public sealed class ModelFolderTests(ModelFolderTests.SavedModels saved) : IClassFixture<ModelFolderTests.SavedModels>
@@ -60,6 +61,22 @@ public sealed class ModelFolderTests(ModelFolderTests.SavedModels saved) : IClas
         Assert.True(result.ExitCode == 0, result.Stderr);
         Assert.Contains("chatting with", result.Stderr);
         Assert.Contains("assistant> ", result.Stderr);
+    }
+
+    [Theory]
+    [MemberData(nameof(Savers))]
+    public void LoadsThroughGptGenerateAndGptEval(string saver)
+    {
+        string model = saved[saver].Path;
+        var generated = GptProcess.Run("generate", "--model", model, "--prompt", "User: hi", "--max-tokens", "3", "--seed", "1");
+        Assert.True(generated.ExitCode == 0, generated.Stderr);
+        Assert.StartsWith("User: hi", generated.Stdout);
+
+        string text = saved.NewFolder($"eval-{saver.Replace(' ', '-')}.txt");
+        File.WriteAllText(text, string.Concat(Enumerable.Repeat("User: hi there\n\nAssistant: hello, the cat sat.\n\n", 4)));
+        var evaluated = GptProcess.Run("eval", "--model", model, "--text", text);
+        Assert.True(evaluated.ExitCode == 0, evaluated.Stderr);
+        Assert.Contains("\"perplexity\"", evaluated.Stdout);
     }
 
     [Fact]
