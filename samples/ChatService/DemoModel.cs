@@ -5,7 +5,7 @@ using Gpt.Sdk.Tokenization;
 /// enough to show that everything around the model works.</summary>
 internal static class DemoModel
 {
-    /// <summary>Writes the model (config.json, model.safetensors) and its character tokenizer (chars.json) to a
+    /// <summary>Writes the model folder (config.json, model.safetensors and the character tokenizer's chars.json) to a
     /// new temporary folder and returns the folder.</summary>
     public static string Create()
     {
@@ -14,8 +14,7 @@ internal static class DemoModel
         var config = new GptConfig { VocabularySize = tokenizer.VocabularySize, ContextLength = 256, EmbeddingSize = 64, LayerCount = 2, HeadCount = 4 };
         string folder = Path.Combine(Path.GetTempPath(), "gpt-chat-service-" + Guid.NewGuid().ToString("N"), "tiny-random-gpt");
         using var model = new GptModel(config, seed: 1);
-        model.Save(folder);
-        tokenizer.Save(folder);
+        model.Save(folder, tokenizer);
         Console.WriteLine($"No model given (--Gpt:ModelPath FOLDER): made a tiny random-weight model ({model.ParameterCount:N0} parameters) in {folder}.");
         Console.WriteLine("Its reply is gibberish: this run shows the plumbing (DI, IChatClient, streaming, usage), not a trained model.");
         return folder;

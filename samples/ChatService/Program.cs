@@ -6,6 +6,7 @@
 // Without a model folder it makes a tiny random-weight model first: the reply is gibberish, but every piece
 // between your code and the model (DI, options, IChatClient, streaming, usage) is the real one.
 using Gpt.Sdk.Hosting;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -17,11 +18,16 @@ var gptSection = builder.Configuration.GetSection("Gpt");
 string? demoModel = gptSection["ModelPath"] is null ? DemoModel.Create() : null;
 
 builder.Services.AddGpt(gpt =>
-{
-    if (demoModel is not null) gpt.FromPretrained(demoModel);
-    gpt.WithDefaults(o => o with { Temperature = 0.8f, TopP = 0.95f, MaxTokens = 80, Seed = 1 })
-       .BindConfiguration(gptSection);                       // "Gpt:..." settings (appsettings.json, --Gpt:Key value) win
-});
+    {
+        if (demoModel is not null) gpt.FromPretrained(demoModel);
+        gpt.WithDefaults(o => o with { Temperature = 0.8f, TopP = 0.95f, MaxTokens = 80, Seed = 1 })
+           .BindConfiguration(gptSection);                   // "Gpt:..." settings (appsettings.json, --Gpt:Key value) win
+    })
+    // AddGpt returns the IChatClient pipeline's builder, as AddChatClient does: Microsoft.Extensions.AI's middleware
+    // chains on it. UseOpenTelemetry emits "chat" spans and gen_ai metrics to whatever listens (nothing here);
+    // UseLogging logs each request at Debug (--Logging:LogLevel:Microsoft.Extensions.AI Debug shows it).
+    .UseOpenTelemetry()
+    .UseLogging();
 builder.Services.AddHostedService<ChatWorker>();
 
 try

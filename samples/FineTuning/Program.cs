@@ -31,8 +31,7 @@ using (var pretraining = new Trainer(model, data, null, new TrainingOptions { Ba
 }
 
 string baseFolder = Path.Combine(work, "base"), adapterFolder = Path.Combine(work, "reverse");
-model.Save(baseFolder);
-tokenizer.Save(baseFolder);
+model.Save(baseFolder, tokenizer);                   // one folder, one model: config.json, model.safetensors, chars.json
 
 // 2. One chain: the model, a LoRA adapter, SFT data, a held-out split, hyper-parameters, where to save — and run.
 var examples = Enumerable.Range(0, 2000).Select(_ => Word()).Distinct().Select(w => new ChatExample(

@@ -5,7 +5,8 @@ using Gpt.Sdk.Training;
 
 namespace Gpt.Cli.Commands;
 
-/// <summary><c>gpt train</c>: pretrains a character-level GPT on a text file; resumes from <c>--out</c>.</summary>
+/// <summary><c>gpt train</c>: pretrains a character-level GPT on a text file; resumes from <c>--out</c>, which ends up a complete
+/// model folder (weights, config, <c>chars.json</c>) beside the run's checkpoint, written by <c>GptModel.Save(folder, tokenizer)</c>.</summary>
 internal static class TrainCommand
 {
     public static Command Create()
@@ -69,6 +70,7 @@ internal static class TrainCommand
             using var train = TokenDataset.FromTokens(tokens[..split]);
             using var validation = TokenDataset.FromTokens(tokens[split..]);
             using var trainer = new Trainer(model, train, validation, options);
+            // The alphabet goes in first: resuming after a crash that left only a checkpoint needs it (see above).
             Directory.CreateDirectory(folder);
             tokenizer.Save(folder);
             if (trainer.TryResume()) Console.Error.WriteLine($"resuming from step {trainer.Step} ({trainer.CheckpointPath})");
@@ -79,7 +81,7 @@ internal static class TrainCommand
             try
             {
                 var result = await trainer.RunAsync(progress, interrupt.Token);
-                model.Save(folder);
+                model.Save(folder, tokenizer);
                 progress.EndLine();
                 Console.Error.WriteLine($"done: {result.Steps} steps, loss {result.FinalLoss:F4}, validation {result.ValidationLoss:F4}, " +
                     $"{result.SkippedSteps} skipped, {result.Elapsed:hh\\:mm\\:ss}; model saved to {folder}");
@@ -87,7 +89,7 @@ internal static class TrainCommand
             }
             catch (OperationCanceledException)
             {
-                model.Save(folder);
+                model.Save(folder, tokenizer);
                 progress.EndLine();
                 Console.Error.WriteLine($"cancelled at step {trainer.Step}; checkpoint saved, run the same command to resume.");
                 return 130;

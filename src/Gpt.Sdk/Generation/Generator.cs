@@ -143,7 +143,12 @@ public sealed class Generator
     /// <param name="cancellationToken">Ends the stream within one step.</param>
     public IAsyncEnumerable<GenerationChunk> StreamChatAsync(IReadOnlyList<ChatTurn> turns, GenerationOptions? options = null,
         CancellationToken cancellationToken = default) =>
-        StreamAsync(ChatTemplate.Encode(Tokenizer, turns).Tokens, WithChatStops(options), cancellationToken);
+        StreamEncodedChatAsync(ChatTemplate.Encode(Tokenizer, turns).Tokens, options, cancellationToken);
+
+    /// <summary>Streams the reply to a conversation the caller has already laid out with <see cref="ChatTemplate"/>, for callers
+    /// that need the prompt's tokens too (the chat client reports their count as usage) and should not encode twice.</summary>
+    internal IAsyncEnumerable<GenerationChunk> StreamEncodedChatAsync(int[] encodedConversation, GenerationOptions? options, CancellationToken cancellationToken) =>
+        StreamAsync(encodedConversation, WithChatStops(options), cancellationToken);
 
     /// <summary>Runs a prompt prefix through the base model (no adapter) once and keeps its keys and values, for
     /// requests that start with it and use no adapter (<see cref="GenerationOptions.PromptCache"/>).</summary>

@@ -17,7 +17,8 @@ namespace Gpt.Sdk.Hosting;
 ///     .BindConfiguration(configuration.GetSection("Gpt"))
 ///     .FromPretrained("models/gpt2")
 ///     .UseDevice(DeviceKind.Cpu)
-///     .WithDefaults(o => o with { Temperature = 0.7f, MaxTokens = 200 }));
+///     .WithDefaults(o => o with { Temperature = 0.7f, MaxTokens = 200 }))
+///     .UseLogging();   // AddGpt returns the chat pipeline's ChatClientBuilder: Microsoft.Extensions.AI middleware chains here
 /// </code>
 /// </summary>
 public sealed class GptBuilder
@@ -38,8 +39,10 @@ public sealed class GptBuilder
     public object? ServiceKey { get; }
 
     /// <summary>Serves the model in a folder (<see cref="GptOptions.ModelPath"/>); the folder is checked when the
-    /// options are first resolved, and the weights are loaded once, when the first service needs them.</summary>
-    /// <param name="modelPath">A Hugging Face GPT-2 folder with its tokenizer files.</param>
+    /// options are first resolved (a missing part is named, with every file that would have served), and the weights
+    /// are loaded once, when the first service needs them.</summary>
+    /// <param name="modelPath">A model folder as <c>GptModel.Save(folder, tokenizer)</c>, <c>gpt train</c> and
+    /// <c>FineTune.SaveTo</c> write it, or a Hugging Face GPT-2 folder with its tokenizer files.</param>
     public GptBuilder FromPretrained(string modelPath)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelPath);

@@ -169,9 +169,11 @@ public sealed class GptChatClient : IChatClient
         var created = DateTimeOffset.UtcNow;
         var elapsed = Stopwatch.StartNew();
         GptLog.RequestStarted(_logger, id, streaming: true);
-        // The engine counts the prompt only in a finished result; a stream reports usage from the same encoding.
-        int promptTokens = Generator.ChatTemplate.Encode(Generator.Tokenizer, turns).Tokens.Length, completionTokens = 0;
-        var chunks = Generator.StreamChatAsync(turns, generation, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        // The engine counts the prompt only in a finished result, so a stream lays the conversation out here, once, and
+        // reports usage from the very tokens it runs.
+        int[] prompt = Generator.ChatTemplate.Encode(Generator.Tokenizer, turns).Tokens;
+        int promptTokens = prompt.Length, completionTokens = 0;
+        var chunks = Generator.StreamEncodedChatAsync(prompt, generation, cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (chunks.ConfigureAwait(false))
         {
             while (true)

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace Gpt.Sdk.Hosting;
 
-/// <summary>Refuses <see cref="GptOptions"/> that cannot serve: no model, a folder that is not there, a device
+/// <summary>Refuses <see cref="GptOptions"/> that cannot serve: no model, a folder that is not there or lacks a part, a device
 /// the SDK does not know, defaults the engine would refuse or the chat client cannot honour.</summary>
 internal sealed class GptOptionsValidator : IValidateOptions<GptOptions>
 {
@@ -20,6 +20,14 @@ internal sealed class GptOptionsValidator : IValidateOptions<GptOptions>
                 string full = Path.GetFullPath(options.ModelPath);
                 string where = full == options.ModelPath ? $"'{full}'" : $"'{options.ModelPath}' ({full})";
                 failures.Add($"{prefix}: ModelPath {where} is not a folder. Point it at a folder holding config.json, model.safetensors and the tokenizer files.");
+            }
+            else
+            {
+                // Checked here so that a folder missing a part stops the app at start, naming every part, rather than at the
+                // first request, naming only the first.
+                string? tokenizer = Tokenization.TokenizerFiles.Missing(options.ModelPath);
+                foreach (string missing in Nn.GptModelFiles.Missing(options.ModelPath).Append(tokenizer).OfType<string>())
+                    failures.Add($"{prefix}: ModelPath: {missing}");
             }
         }
         if (!Enum.IsDefined(options.Device))

@@ -9,23 +9,37 @@ using Microsoft.Extensions.Options;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
-/// Registers a local GPT model with a service collection. The model is loaded once, when the first service
-/// that needs it is resolved, and shared by every request; its <see cref="GptOptions"/> are validated at host
-/// start (or at first resolve without a host). Registered, as singletons:
+/// Registers a local GPT model with a service collection, the way Microsoft.Extensions.AI's <c>AddChatClient</c> registers a
+/// chat client: the call returns the <see cref="ChatClientBuilder"/> of the <see cref="IChatClient"/> pipeline, so the
+/// app's middleware chains on it.
+/// <code>
+/// builder.Services.AddGpt(gpt => gpt.FromPretrained("models/gpt2"))
+///     .UseDistributedCache()      // an IDistributedCache must be registered
+///     .UseOpenTelemetry()
+///     .UseLogging();
+/// </code>
+/// The model is loaded once, when the first service that needs it is resolved, and shared by every request; its
+/// <see cref="GptOptions"/> are validated at host start (or at first resolve without a host). Registered, as singletons:
 /// <list type="bullet">
-/// <item><see cref="IChatClient"/> (a <see cref="GptChatClient"/>, also registered as itself, to wrap in middleware);</item>
+/// <item><see cref="IChatClient"/>: the pipeline the returned builder builds, around a <see cref="GptChatClient"/>;</item>
+/// <item><see cref="GptChatClient"/>: that client itself, without the middleware;</item>
 /// <item><see cref="Generator"/>, the engine, for completions, fill-in-the-middle, logprobs and batches;</item>
 /// <item><see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> of <c>string</c> → <c>Embedding&lt;float&gt;</c>, which resolves
 /// to null unless the model has an embedding head.</item>
 /// </list>
+/// <c>UseFunctionInvocation()</c> has nothing to do here: the chat client refuses tools (a local text model cannot call
+/// them), so a request with tools fails with <see cref="NotSupportedException"/> whatever the middleware.
+/// <c>IChatClient.GetService</c> reaches through the middleware to the <see cref="Gpt.Sdk.Nn.GptModel"/>, the
+/// <see cref="Generator"/>, the <see cref="Gpt.Sdk.Tokenization.ITokenizer"/> and the <see cref="ChatClientMetadata"/>.
 /// </summary>
 public static class GptServiceCollectionExtensions
 {
     /// <summary>Registers a GPT model and its chat client.</summary>
     /// <param name="services">The services.</param>
     /// <param name="configure">Chooses the model, device and defaults, e.g. <c>gpt => gpt.FromPretrained("models/gpt2")</c>.</param>
-    /// <returns><paramref name="services"/>.</returns>
-    public static IServiceCollection AddGpt(this IServiceCollection services, Action<GptBuilder> configure) =>
+    /// <returns>The builder of the registered <see cref="IChatClient"/>: add middleware to it (<c>.UseLogging()</c>,
+    /// <c>.UseOpenTelemetry()</c>, <c>.UseDistributedCache()</c>, <c>.Use(...)</c>); the first added is the outermost.</returns>
+    public static ChatClientBuilder AddGpt(this IServiceCollection services, Action<GptBuilder> configure) =>
         Add(services, serviceKey: null, Options.Options.DefaultName, configure);
 
     /// <summary>Registers a GPT model and its chat client under a key, for apps that serve several models
@@ -33,8 +47,9 @@ public static class GptServiceCollectionExtensions
     /// <param name="services">The services.</param>
     /// <param name="serviceKey">The key; its string form must not be empty.</param>
     /// <param name="configure">Chooses the model, device and defaults.</param>
-    /// <returns><paramref name="services"/>.</returns>
-    public static IServiceCollection AddKeyedGpt(this IServiceCollection services, object serviceKey, Action<GptBuilder> configure)
+    /// <returns>The builder of the keyed <see cref="IChatClient"/>, as <c>AddKeyedChatClient</c> returns: middleware added to it
+    /// wraps this registration's client only.</returns>
+    public static ChatClientBuilder AddKeyedGpt(this IServiceCollection services, object serviceKey, Action<GptBuilder> configure)
     {
         ArgumentNullException.ThrowIfNull(serviceKey);
         string? name = serviceKey.ToString();
@@ -43,7 +58,7 @@ public static class GptServiceCollectionExtensions
         return Add(services, serviceKey, name, configure);
     }
 
-    private static IServiceCollection Add(IServiceCollection services, object? serviceKey, string optionsName, Action<GptBuilder> configure)
+    private static ChatClientBuilder Add(IServiceCollection services, object? serviceKey, string optionsName, Action<GptBuilder> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
@@ -60,9 +75,15 @@ public static class GptServiceCollectionExtensions
             var host = Host(sp);
             return new GptChatClient(host.Generator, host.ModelId, host.Options.Defaults, LoggerFactory(sp).CreateLogger<GptChatClient>());
         });
-        services.AddKeyedSingleton<IChatClient>(serviceKey, (sp, _) => sp.GetRequiredKeyedService<GptChatClient>(serviceKey));
+
+        // The embedding generator's place. It resolves to null until a model has an embedding head; then it is registered
+        // as the chat client is below, through an EmbeddingGeneratorBuilder<string, Embedding<float>> (what M.E.AI's
+        // AddEmbeddingGenerator returns), so its middleware chains the same way.
         services.AddKeyedSingleton(serviceKey, (sp, _) => Host(sp).EmbeddingGenerator!);
-        return services;
+
+        // M.E.AI's own registration, so the pipeline is built and keyed exactly as after AddChatClient/AddKeyedChatClient.
+        IChatClient Inner(IServiceProvider sp) => sp.GetRequiredKeyedService<GptChatClient>(serviceKey);
+        return serviceKey is null ? services.AddChatClient(Inner) : services.AddKeyedChatClient(serviceKey, Inner);
     }
 
     private static ILoggerFactory LoggerFactory(IServiceProvider sp) => sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;

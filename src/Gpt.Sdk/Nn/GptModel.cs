@@ -2,6 +2,7 @@ using System.Buffers;
 using Gpt.Kernels.Devices;
 using Gpt.Sdk.Nn.Lora;
 using Gpt.Sdk.Tensors;
+using Gpt.Sdk.Tokenization;
 
 namespace Gpt.Sdk.Nn;
 
@@ -300,8 +301,10 @@ public sealed class GptModel : IDisposable
     /// <summary>Every parameter segment: the base, then each adapter's.</summary>
     public IEnumerable<ParameterSegment> Segments => [Parameters, .. _adapters.Values.Select(a => a.Parameters)];
 
-    /// <summary>Loads a model from a Hugging Face GPT-2 folder (<c>config.json</c> + <c>model.safetensors</c>).</summary>
+    /// <summary>Loads a model from a Hugging Face GPT-2 folder (<c>config.json</c> + <c>model.safetensors</c>), such as
+    /// <see cref="Save(string, ITokenizer)"/> writes; its tokenizer is loaded with <see cref="TokenizerFiles.Load"/>.</summary>
     /// <param name="directory">The folder.</param>
+    /// <exception cref="FileNotFoundException">A file is missing; the message names it and says how such a folder is written.</exception>
     /// <param name="device">Where the weights go (the CPU when null).</param>
     public static GptModel FromPretrained(string directory, Device? device = null)
     {
@@ -319,7 +322,27 @@ public sealed class GptModel : IDisposable
         }
     }
 
-    /// <summary>Saves the base model as a Hugging Face GPT-2 folder; <see cref="FromPretrained"/> loads it back bit-identically.</summary>
+    /// <summary>
+    /// Saves the model as a complete model folder, the one every loader opens: <c>config.json</c> and
+    /// <c>model.safetensors</c> (a Hugging Face GPT-2 folder, which <see cref="FromPretrained"/> loads back bit-identically)
+    /// and the tokenizer's files (<see cref="TokenizerFiles.Save"/>), so <c>AddGpt(gpt =&gt; gpt.FromPretrained(folder))</c>,
+    /// <c>gpt generate</c>, <c>gpt chat</c> and <see cref="TokenizerFiles.Load"/> serve it as it is. Files of the same name
+    /// are replaced. The base model only: LoRA adapters are saved with <c>PeftAdapterFiles.Save</c>.
+    /// </summary>
+    /// <param name="directory">Target folder (created if needed).</param>
+    /// <param name="tokenizer">The model's tokenizer: a <see cref="BpeTokenizer"/> or <see cref="CharTokenizer"/> whose ids fit
+    /// the model's vocabulary. It is checked before anything is written.</param>
+    /// <exception cref="NotSupportedException">The tokenizer has no file format (another <see cref="ITokenizer"/>).</exception>
+    /// <exception cref="ArgumentException">The tokenizer has more tokens than the model's vocabulary.</exception>
+    public void Save(string directory, ITokenizer tokenizer) => GptModelFiles.Save(this, directory, tokenizer);
+
+    /// <summary>
+    /// Saves only the weights and the config (<c>config.json</c> + <c>model.safetensors</c>), what Hugging Face's
+    /// <c>save_pretrained</c> writes for a model: <see cref="FromPretrained"/> loads it back bit-identically, but a model is
+    /// not served without its tokenizer, so this is not yet a folder <c>AddGpt</c> or <c>gpt chat</c> opens. Use
+    /// <see cref="Save(string, ITokenizer)"/> for that; this overload is for writing the weights beside tokenizer files
+    /// that are already there or are copied in as they are.
+    /// </summary>
     /// <param name="directory">Target folder (created if needed).</param>
     public void Save(string directory) => GptModelFiles.Save(this, directory);
 

@@ -1,4 +1,5 @@
 using Gpt.Sdk.IO;
+using Gpt.Sdk.Tokenization;
 
 namespace Gpt.Sdk.Nn;
 
@@ -15,15 +16,40 @@ internal static class GptModelFiles
 
     private const string Prefix = "transformer.";
 
+    // Training.Checkpoint.FileName, which this layer cannot see (Training builds on Nn); a test keeps the two equal.
+    internal const string CheckpointFileName = "checkpoint.safetensors";
+
     public static GptConfig ReadConfig(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         if (!Directory.Exists(directory))
             throw new DirectoryNotFoundException($"model folder '{directory}' does not exist; pass a folder holding {HuggingFaceConfig.FileName} and {WeightsFileName}.");
         string weightsPath = Path.Combine(directory, WeightsFileName);
-        if (!File.Exists(weightsPath))
-            throw new FileNotFoundException($"model folder '{directory}' has no {WeightsFileName}; only safetensors weights are supported.", weightsPath);
+        if (!File.Exists(weightsPath)) throw new FileNotFoundException(MissingWeights(directory), weightsPath);
         return HuggingFaceConfig.Read(Path.Combine(directory, HuggingFaceConfig.FileName));
+    }
+
+    /// <summary>What an existing folder lacks of the weights half of a model (<c>config.json</c>, <c>model.safetensors</c>),
+    /// one message per missing file; empty when both are there.</summary>
+    public static IEnumerable<string> Missing(string directory)
+    {
+        if (!File.Exists(Path.Combine(directory, HuggingFaceConfig.FileName)))
+            yield return $"no {HuggingFaceConfig.FileName} in '{directory}': a model folder holds its shape there, beside {WeightsFileName}. " +
+                "Save the model with GptModel.Save(folder, tokenizer), which writes both.";
+        if (!File.Exists(Path.Combine(directory, WeightsFileName))) yield return MissingWeights(directory);
+    }
+
+    // Says what the folder holds instead, when that explains the gap: a checkpoint is what a training run leaves in its
+    // folder before (or without) saving the model, which is the easiest mistake to make.
+    private static string MissingWeights(string directory)
+    {
+        string message = $"no {WeightsFileName} in '{directory}': it is the only weights file read (safetensors). ";
+        if (File.Exists(Path.Combine(directory, CheckpointFileName)))
+            return message + $"The folder holds a training checkpoint ({CheckpointFileName}), a run's state to resume, not a model: save the trained " +
+                "model into it with GptModel.Save(folder, tokenizer) (gpt train and FineTune.SaveTo do at the end of a run and on cancellation).";
+        if (File.Exists(Path.Combine(directory, "pytorch_model.bin")))
+            return message + "The folder holds pytorch_model.bin: convert it (transformers: model.save_pretrained(folder, safe_serialization=True)).";
+        return message + "Save a model there with GptModel.Save(folder, tokenizer).";
     }
 
     public static void LoadWeights(string directory, GptModel model)
@@ -36,6 +62,19 @@ internal static class GptModelFiles
     {
         bool prefixed = !file.Contains("wte.weight") && file.Contains(Prefix + "wte.weight");
         SegmentFiles.Read(file, model.Parameters, p => prefixed ? Prefix + p.Name : p.Name, "a complete GPT-2 of this config");
+    }
+
+    /// <summary>Writes the whole folder: weights, config and tokenizer, the tokenizer checked first so a refused one leaves the folder as it was.</summary>
+    public static void Save(GptModel model, string directory, ITokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        TokenizerFiles.EnsureSavable(tokenizer, nameof(tokenizer));
+        if (tokenizer.VocabularySize > model.Config.VocabularySize)
+            throw new ArgumentException(
+                $"the tokenizer has {tokenizer.VocabularySize} tokens but the model's vocabulary is {model.Config.VocabularySize}, so some of its ids " +
+                "have no embedding: this is not the model's tokenizer. Save the model with the tokenizer it was built for.", nameof(tokenizer));
+        Save(model, directory);
+        TokenizerFiles.Save(tokenizer, directory);
     }
 
     public static void Save(GptModel model, string directory)

@@ -2,6 +2,9 @@ namespace Gpt.Sdk.Tokenization;
 
 public sealed partial class BpeTokenizer
 {
+    /// <summary>OpenAI's names of GPT-2's vocabulary and merges files.</summary>
+    internal const string OpenAiEncoderFile = "encoder.json", OpenAiMergesFile = "vocab.bpe";
+
     /// <summary>
     /// Loads a tokenizer from a folder holding any supported files, or from one file. A folder is
     /// searched in this order: <c>tokenizer.json</c>; <c>vocab.json</c> + <c>merges.txt</c> (with
@@ -21,7 +24,15 @@ public sealed partial class BpeTokenizer
             throw new ArgumentException($"'{path}' is neither a .tiktoken rank file nor a tokenizer.json; pass the folder that holds the tokenizer files.", nameof(path));
         }
         if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"'{path}' is neither a folder nor a file.");
+        return LoadFolder(path) ?? throw new FileNotFoundException(
+            $"no BPE tokenizer in '{path}': looked for tokenizer.json, vocab.json + merges.txt, {OpenAiEncoderFile} + {OpenAiMergesFile} and *.tiktoken. " +
+            $"A model folder may hold a character tokenizer ({CharTokenizer.FileName}) instead: TokenizerFiles.Load opens either.");
+    }
 
+    /// <summary>Loads the first BPE tokenizer found in an existing folder (in <see cref="FromPretrained"/>'s order), or returns null
+    /// when none is there, so each caller can say what it looked for.</summary>
+    internal static BpeTokenizer? LoadFolder(string path)
+    {
         string Find(string name) => Path.Combine(path, name);
         if (File.Exists(Find(HuggingFaceFormat.TokenizerFile))) return LoadTokenizerJson(Find(HuggingFaceFormat.TokenizerFile));
         if (File.Exists(Find(HuggingFaceFormat.VocabularyFile)) && File.Exists(Find(HuggingFaceFormat.MergesFile)))
@@ -29,13 +40,12 @@ public sealed partial class BpeTokenizer
             string added = Find(HuggingFaceFormat.AddedTokensFile);
             return LoadHuggingFace(Find(HuggingFaceFormat.VocabularyFile), Find(HuggingFaceFormat.MergesFile), File.Exists(added) ? added : null);
         }
-        if (File.Exists(Find("encoder.json")) && File.Exists(Find("vocab.bpe"))) return LoadOpenAi(Find("encoder.json"), Find("vocab.bpe"));
+        if (File.Exists(Find(OpenAiEncoderFile)) && File.Exists(Find(OpenAiMergesFile))) return LoadOpenAi(Find(OpenAiEncoderFile), Find(OpenAiMergesFile));
         string[] rankFiles = Directory.GetFiles(path, "*" + TiktokenFormat.Extension);
         if (rankFiles.Length == 1) return LoadTiktoken(rankFiles[0]);
         if (rankFiles.Length > 1)
             throw new ArgumentException($"'{path}' holds {rankFiles.Length} .tiktoken files; pass the one to load.", nameof(path));
-        throw new FileNotFoundException(
-            $"no tokenizer in '{path}': looked for tokenizer.json, vocab.json + merges.txt, encoder.json + vocab.bpe and *.tiktoken.");
+        return null;
     }
 
     /// <summary>Loads Hugging Face's <c>vocab.json</c> + <c>merges.txt</c>.</summary>

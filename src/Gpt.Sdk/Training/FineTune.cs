@@ -130,8 +130,10 @@ public sealed class FineTune
         return this;
     }
 
-    /// <summary>Saves the result to <paramref name="directory"/> (a PEFT adapter folder with LoRA, a model folder with its
-    /// tokenizer otherwise) and keeps the run's checkpoint there, so running again resumes.</summary>
+    /// <summary>Saves the result to <paramref name="directory"/> and keeps the run's checkpoint there, so running again resumes:
+    /// with LoRA a PEFT adapter folder (<c>PeftAdapterFiles.Save</c>), otherwise a complete model folder with its tokenizer
+    /// (<see cref="GptModel.Save(string, ITokenizer)"/>, so the tokenizer must be a <see cref="BpeTokenizer"/> or
+    /// <see cref="CharTokenizer"/>), which <c>GptModel.FromPretrained</c>, <c>AddGpt</c> and <c>gpt chat</c> open.</summary>
     /// <param name="directory">The output folder.</param>
     public FineTune SaveTo(string directory)
     {
@@ -148,6 +150,8 @@ public sealed class FineTune
     public async Task<FineTuneResult> RunAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         if (_data is null) throw new InvalidOperationException("no training data: call OnSftData first.");
+        // A full fine-tune saves a model folder with its tokenizer: refuse one that cannot be saved now, not after training.
+        if (_output is not null && _lora is null) TokenizerFiles.EnsureSavable(_tokenizer, "tokenizer");
         var options = (_options with { CheckpointDirectory = _output ?? _options.CheckpointDirectory }).Validate();
         if (options.SequenceLength > _model.Config.ContextLength)
             throw new ArgumentException($"sequence length {options.SequenceLength} exceeds the model's context of {_model.Config.ContextLength}.");
@@ -204,11 +208,6 @@ public sealed class FineTune
             return;
         }
 
-        _model.Save(_output);
-        switch (_tokenizer)
-        {
-            case BpeTokenizer bpe: bpe.Save(_output); break;
-            case CharTokenizer chars: chars.Save(_output); break;
-        }
+        _model.Save(_output, _tokenizer);
     }
 }

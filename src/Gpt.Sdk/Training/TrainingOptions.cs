@@ -48,7 +48,9 @@ public sealed record TrainingOptions
     /// <summary>Save a checkpoint every this many steps (0: only at the end or on cancellation).</summary>
     public int CheckpointInterval { get; init; }
 
-    /// <summary>Folder for checkpoints; none are written when null.</summary>
+    /// <summary>Folder for checkpoints; none are written when null. A checkpoint is the run's state to resume, not a model
+    /// folder: save the trained model with <c>GptModel.Save(folder, tokenizer)</c> (into this folder too, if you like, as
+    /// <c>gpt train</c> does), or let <see cref="FineTune.SaveTo"/> save it.</summary>
     public string? CheckpointDirectory { get; init; }
 
     /// <summary>Seed of data order and dropout.</summary>

@@ -95,6 +95,36 @@ public class AddGptTests(ModelFolderFixture folder) : IClassFixture<ModelFolderF
         Assert.Contains("no model is set", Assert.Throws<OptionsValidationException>(() => none.GetRequiredService<IChatClient>()).Message);
     }
 
+    [Fact]
+    public void AFolderMissingAPartIsRefusedAtStartupNamingEveryFileThatWouldHaveServed()
+    {
+        string root = Directory.CreateTempSubdirectory("gpt-sdk-parts-").FullName;
+        try
+        {
+            // What the newcomer of issue 14 had: the weights saved without the tokenizer.
+            string weightsOnly = Path.Combine(root, "weights-only");
+            HostingModels.Model.Save(weightsOnly);
+            using var services = HostingModels.Services(gpt => gpt.FromPretrained(weightsOnly));
+            string message = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate()).Message;
+            Assert.Contains($"no tokenizer in '{weightsOnly}'", message);
+            foreach (string name in (string[])["chars.json", "tokenizer.json", "vocab.json + merges.txt", "encoder.json + vocab.bpe", "*.tiktoken"])
+                Assert.Contains(name, message);
+            Assert.Contains("GptModel.Save(folder, tokenizer)", message);
+
+            string tokenizerOnly = Path.Combine(root, "tokenizer-only");
+            HostingModels.Tokenizer.Save(tokenizerOnly);
+            using var noWeights = HostingModels.Services(gpt => gpt.FromPretrained(tokenizerOnly));
+            message = Assert.Throws<OptionsValidationException>(() => noWeights.GetRequiredService<IChatClient>()).Message;
+            Assert.Contains("no config.json", message);
+            Assert.Contains("no model.safetensors", message);
+            Assert.DoesNotContain("no tokenizer", message);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("Gpt:Devise", "Cpu", "'Devise'")]
     [InlineData("Gpt:Defaults:Temprature", "0.5", "'Temprature'")]

@@ -50,8 +50,7 @@ public sealed class ModelFolderFixture : IDisposable
     public ModelFolderFixture()
     {
         Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "gpt-sdk-hosting-" + Guid.NewGuid().ToString("N"), "tiny-chat");
-        HostingModels.Model.Save(Path);
-        HostingModels.Tokenizer.Save(Path);
+        HostingModels.Model.Save(Path, HostingModels.Tokenizer);
     }
 
     public string Path { get; }
