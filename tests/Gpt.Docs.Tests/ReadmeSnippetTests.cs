@@ -48,10 +48,15 @@ public sealed class ReadmeSnippetTests : IDisposable
 
     private static void WriteFixtures(string folder)
     {
+        // A text with every character the walk-through's prompts, chat layout and fine-tuning data use.
         var random = new Random(1);
-        string[] words = ["to", "be", "or", "not", "the", "question", "whether", "tis", "nobler", "mind", "suffer"];
-        string text = string.Join(" ", Enumerable.Range(0, 4000).Select(_ => words[random.Next(words.Length)])) + "\n";
-        File.WriteAllText(Path.Combine(folder, "input.txt"), "ROMEO: " + text);
+        string[] lines =
+        [
+            "ROMEO: to be or not to be, that is the question!", "User: How do I reset my password?",
+            "Assistant: Open Settings, then Security.", "System: whether tis nobler in the mind to suffer.", "Hello!",
+        ];
+        string text = string.Join("\n", Enumerable.Range(0, 3000).Select(_ => lines[random.Next(lines.Length)])) + "\n";
+        File.WriteAllText(Path.Combine(folder, "input.txt"), text);
 
         var tokenizer = ChatTemplate.AddChatTokens(BpeTrainer.Train([text, "User: Assistant: System: How do I reset my password?"],
             new BpeTrainerOptions { VocabularySize = 256 + 40 + 1 }));
@@ -61,6 +66,6 @@ public sealed class ReadmeSnippetTests : IDisposable
         tokenizer.Save(gpt2);
 
         File.WriteAllLines(Path.Combine(folder, "support.jsonl"), Enumerable.Range(0, 12).Select(i =>
-            $$"""{"messages": [{"role": "user", "content": "How do I reset my password? ({{i}})"}, {"role": "assistant", "content": "Open Settings, then Security."}]}"""));
+            $$"""{"messages": [{"role": "user", "content": "How do I reset my password?{{new string('!', i % 3)}}"}, {"role": "assistant", "content": "Open Settings, then Security."}]}"""));
     }
 }
