@@ -47,6 +47,8 @@ public static class GeneratorHarness
     public static GeneratorRun Run(string source, bool allowUnsafe = true)
     {
         var tree = CSharpSyntaxTree.ParseText(source, new CSharpParseOptions(LanguageVersion.Latest), path: "Kernels.cs");
+        // "Samples" is no friend of Gpt.Kernels: like a user's project that writes its own [Kernel] methods (the
+        // package ships the generator), it sees only the public kernel language and launch types.
         var compilation = CSharpCompilation.Create("Samples", [tree], References.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, allowUnsafe: allowUnsafe,
                 nullableContextOptions: NullableContextOptions.Enable));

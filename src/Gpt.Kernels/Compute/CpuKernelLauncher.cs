@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Runtime.ExceptionServices;
 
 namespace Gpt.Kernels.Compute;
@@ -5,7 +6,9 @@ namespace Gpt.Kernels.Compute;
 /// <summary>Runs a barrier-free kernel on the CPU: groups in parallel, the threads of a group one after
 /// another. This is the reference every GPU path is tested against; generated <c>LaunchCpu</c> methods call it.</summary>
 /// <remarks>A kernel whose threads write disjoint memory gives the same result for any thread count.
-/// Exceptions (an index outside a view) reach the caller.</remarks>
+/// Exceptions (an index outside a view) reach the caller. Public only because the launchers generated into a
+/// kernel's own assembly call it; code calls the generated <c>LaunchCpu</c> instead.</remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
 public static unsafe class CpuKernelLauncher
 {
     /// <summary>Runs <paramref name="thread"/>(<paramref name="state"/>) once per thread of the grid.</summary>

@@ -9,6 +9,11 @@ namespace Gpt.Kernels.Devices;
 /// </summary>
 public abstract class Device : IDisposable
 {
+    // Only this assembly's back ends derive from Device, so a new op can join the surface without breaking anyone.
+    private protected Device()
+    {
+    }
+
     /// <summary>The CPU device (always present; shared, never disposed).</summary>
     public static Device Cpu => CpuDevice.Instance;
 
@@ -84,7 +89,7 @@ public abstract class Device : IDisposable
     /// <summary>Causal self-attention: qkv (B, T, 3C) → output (B, T, C); logSumExp (B, NH, T) saved.
     /// <paramref name="segmentStarts"/> is <see cref="Slice{T}.Empty"/> (plain causal attention) or, for batches
     /// that pack several examples into a row, (B, T): the index within row b of the first position of position t's
-    /// example, so that query t sees keys segmentStarts[b·T + t] ≤ s ≤ t; see <see cref="AttentionKernels"/>.
+    /// example, so that query t sees keys segmentStarts[b·T + t] ≤ s ≤ t; see the reference <c>AttentionKernels</c>.
     /// A start must be t or the previous position's start (examples lie one after another): the CPU refuses
     /// anything else; kernel devices do not read device memory back to check, and give wrong (finite) results.</summary>
     public abstract void AttentionForward(Slice<float> qkv, Slice<float> output, Slice<float> logSumExp,
@@ -183,7 +188,7 @@ public abstract class Device : IDisposable
     public abstract void RowSumBackward(Slice<float> dOutput, Slice<float> weights, Slice<float> dInput, int rows, int cols);
 
     /// <summary>Key/value cache write for inference: the keys and values of qkv (B, T, 3C) go to positions
-    /// past[b] .. past[b] + T − 1 of keys and values, each (B, NH, L, HS); see <see cref="CachedAttentionKernels"/>.</summary>
+    /// past[b] .. past[b] + T − 1 of keys and values, each (B, NH, L, HS); see the reference <c>CachedAttentionKernels</c>.</summary>
     public abstract void KvCacheAppend(Slice<float> qkv, Slice<float> keys, Slice<float> values, Slice<int> past,
         int batch, int newLen, int capacity, int heads, int headSize);
 

@@ -10,7 +10,7 @@ public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
     /// <summary>Creates the buffer's bookkeeping; back ends allocate the memory.</summary>
     /// <param name="device">The device that owns the memory.</param>
     /// <param name="length">Number of elements.</param>
-    protected DeviceBuffer(Device device, long length)
+    private protected DeviceBuffer(Device device, long length)
     {
         Device = device;
         Length = length;
@@ -46,5 +46,5 @@ public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
     }
 
     /// <summary>Releases the memory; called once.</summary>
-    protected abstract void Free();
+    private protected abstract void Free();
 }

@@ -61,7 +61,7 @@ public sealed class KernelCache
     /// <summary>The entry name for a compiled program: a SHA-256 over the parts, each length-prefixed so
     /// that no two different part lists hash the same text.</summary>
     /// <param name="parts">Source, device, driver and compiler versions, options: everything the binary depends on.</param>
-    public static string Key(params ReadOnlySpan<string> parts)
+    internal static string Key(params ReadOnlySpan<string> parts)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (string part in parts)
@@ -76,13 +76,13 @@ public sealed class KernelCache
     /// <summary>The path of an entry, or null when caching is off.</summary>
     /// <param name="key">From <see cref="Key"/>.</param>
     /// <param name="extension">File extension without the dot (<c>clbin</c>, <c>ptx</c>).</param>
-    public string? PathOf(string key, string extension) =>
+    internal string? PathOf(string key, string extension) =>
         Directory is null ? null : Path.Combine(Directory, $"{key}.{extension}");
 
     /// <summary>The entry's bytes, or null on a miss (absent, unreadable or caching off).</summary>
     /// <param name="key">From <see cref="Key"/>.</param>
     /// <param name="extension">File extension without the dot.</param>
-    public byte[]? TryRead(string key, string extension)
+    internal byte[]? TryRead(string key, string extension)
     {
         string? path = PathOf(key, extension);
         try
@@ -107,7 +107,7 @@ public sealed class KernelCache
 
     /// <summary>Records that an entry read by <see cref="TryRead"/> was refused by the driver (stale or
     /// corrupt): it counts as a miss, and the fresh build overwrites it.</summary>
-    public void Reject()
+    internal void Reject()
     {
         Interlocked.Decrement(ref _hits);
         Interlocked.Increment(ref _misses);
@@ -118,7 +118,7 @@ public sealed class KernelCache
     /// <param name="key">From <see cref="Key"/>.</param>
     /// <param name="extension">File extension without the dot.</param>
     /// <param name="bytes">The compiled program.</param>
-    public void Write(string key, string extension, ReadOnlySpan<byte> bytes)
+    internal void Write(string key, string extension, ReadOnlySpan<byte> bytes)
     {
         string? path = PathOf(key, extension);
         if (path is null || bytes.IsEmpty) return;

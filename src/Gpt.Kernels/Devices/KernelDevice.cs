@@ -10,6 +10,10 @@ namespace Gpt.Kernels.Devices;
 /// </summary>
 public abstract class KernelDevice : Device, IKernelRunner
 {
+    private protected KernelDevice()
+    {
+    }
+
     /// <summary>Set on the instances <see cref="Device.Get(DeviceKind)"/> hands out: they live as long as the
     /// process, so <see cref="Dispose"/> leaves them alone.</summary>
     internal bool IsShared { get; set; }
@@ -21,7 +25,7 @@ public abstract class KernelDevice : Device, IKernelRunner
     public abstract int MaxGroupSize { get; }
 
     /// <summary>True once disposed.</summary>
-    protected bool IsDisposed { get; private set; }
+    private protected bool IsDisposed { get; private set; }
 
     /// <inheritdoc />
     public abstract void Launch(KernelDescriptor kernel, Dim3 groups, Dim3 groupSize, ReadOnlySpan<KernelArgument> arguments);
@@ -42,10 +46,10 @@ public abstract class KernelDevice : Device, IKernelRunner
     }
 
     /// <summary>Frees the back end's queue, programs and context; called once.</summary>
-    protected abstract void Release();
+    private protected abstract void Release();
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> after <see cref="Dispose"/>.</summary>
-    protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
+    private protected void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(IsDisposed, this);
 
     /// <summary>Checks a launch against its descriptor before anything reaches the driver, whose own errors
     /// would not say which argument was wrong.</summary>
@@ -53,7 +57,7 @@ public abstract class KernelDevice : Device, IKernelRunner
     /// <param name="groups">Groups per dimension; none negative (a zero launches nothing).</param>
     /// <param name="groupSize">Threads per group per dimension; each at least 1, at most <see cref="MaxGroupSize"/> in all.</param>
     /// <param name="arguments">One per parameter, of matching kind and type, buffers allocated by this device.</param>
-    protected void ValidateLaunch(KernelDescriptor kernel, Dim3 groups, Dim3 groupSize, ReadOnlySpan<KernelArgument> arguments)
+    private protected void ValidateLaunch(KernelDescriptor kernel, Dim3 groups, Dim3 groupSize, ReadOnlySpan<KernelArgument> arguments)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ThrowIfDisposed();
@@ -80,12 +84,12 @@ public abstract class KernelDevice : Device, IKernelRunner
 
     /// <summary>The driver handle of a buffer argument (0, a null pointer, for an empty slice).</summary>
     /// <param name="argument">A validated buffer argument.</param>
-    protected static ulong HandleOf(in KernelArgument argument) =>
+    private protected static ulong HandleOf(in KernelArgument argument) =>
         argument.BufferObject is IKernelBuffer buffer ? buffer.Handle : 0;
 
     /// <summary>The driver handle behind a validated slice.</summary>
     /// <param name="slice">A non-empty slice of a buffer of this device.</param>
-    protected static ulong HandleOf<T>(Slice<T> slice) where T : unmanaged => ((IKernelBuffer)slice.Buffer!).Handle;
+    private protected static ulong HandleOf<T>(Slice<T> slice) where T : unmanaged => ((IKernelBuffer)slice.Buffer!).Handle;
 
     // kernel is null for a host/device copy; the description is built only on failure (launches must not allocate).
     private void CheckBuffer(object buffer, long offset, int length, KernelDescriptor? kernel, int index)
@@ -105,7 +109,7 @@ public abstract class KernelDevice : Device, IKernelRunner
     /// <param name="slice">The device side.</param>
     /// <param name="hostLength">The host side's length.</param>
     /// <param name="hostName">The host side's parameter name.</param>
-    protected bool ValidateCopy<T>(Slice<T> slice, int hostLength, string hostName) where T : unmanaged
+    private protected bool ValidateCopy<T>(Slice<T> slice, int hostLength, string hostName) where T : unmanaged
     {
         ThrowIfDisposed();
         if (hostLength != slice.Length)

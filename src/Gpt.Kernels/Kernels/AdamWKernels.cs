@@ -6,7 +6,7 @@ namespace Gpt.Kernels;
 /// One AdamW step (Loshchilov and Hutter: decoupled weight decay, bias-corrected moments), the
 /// reference version: <see cref="Gpu.AdamWGpuKernels.Step"/>, one thread per parameter, run on the CPU.
 /// </summary>
-public static class AdamWKernels
+internal static class AdamWKernels
 {
     /// <summary>Updates parameters and moments in place:
     /// g = grad * gradScale; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;

@@ -18,7 +18,7 @@ namespace Gpt.Kernels;
 /// bits). Each start must be t (an example begins) or the previous position's start (the same example); anything
 /// else is refused with an <see cref="ArgumentOutOfRangeException"/> naming segmentStarts.</para>
 /// </remarks>
-public static class AttentionKernels
+internal static class AttentionKernels
 {
     /// <summary>output[b, t, head h] = sum over s &lt;= t (and s &gt;= segmentStarts[b, t]) of softmax_s(q_t · k_s / sqrt(HS)) v_s.</summary>
     /// <param name="qkv">(B, T, 3C) queries, keys and values.</param>

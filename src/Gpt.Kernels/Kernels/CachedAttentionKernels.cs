@@ -12,7 +12,7 @@ namespace Gpt.Kernels;
 /// held before this step (rows may differ); new token t of row b sits at position past[b] + t and
 /// attends to positions 0 .. past[b] + t. Scores are scaled by 1/sqrt(HS).
 /// </remarks>
-public static class CachedAttentionKernels
+internal static class CachedAttentionKernels
 {
     /// <summary>Copies the new tokens' keys and values from qkv into the cache at positions past[b] ..</summary>
     /// <param name="qkv">(B, T, 3C) projections of the new tokens.</param>

@@ -7,7 +7,7 @@ namespace Gpt.Kernels;
 /// of <see cref="Gpu.CrossEntropyGpuKernels"/> (a thread per row forward, per logit backward) run on the CPU. A negative target marks
 /// a row to ignore (padding, prompt tokens): its loss and its gradient are zero.
 /// </summary>
-public static class CrossEntropyKernels
+internal static class CrossEntropyKernels
 {
     /// <summary>losses[r] = logSumExp(logits[r]) - logits[r, targets[r]] (0 for an ignored row).</summary>
     /// <param name="logits">(rows, vocab) unnormalised scores.</param>

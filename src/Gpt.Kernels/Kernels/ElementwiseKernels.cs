@@ -9,7 +9,7 @@ namespace Gpt.Kernels;
 /// minimum, maximum), the reference versions: argument guards, then the one-thread-per-element
 /// <c>[Kernel]</c> bodies of <see cref="Gpu.ElementwiseGpuKernels"/> run on the CPU (the GPU devices launch the same code).
 /// </summary>
-public static class ElementwiseKernels
+internal static class ElementwiseKernels
 {
     /// <summary>output = a + b; output may be the same memory as a or b.</summary>
     /// <param name="a">(count) first operand.</param>

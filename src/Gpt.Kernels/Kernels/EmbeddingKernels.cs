@@ -6,7 +6,7 @@ namespace Gpt.Kernels;
 /// Table lookup (token and position embeddings), the reference version: the <c>[Kernel]</c> bodies of
 /// <see cref="Gpu.EmbeddingGpuKernels"/> run on the CPU (backward: a thread per column, ids in order).
 /// </summary>
-public static class EmbeddingKernels
+internal static class EmbeddingKernels
 {
     /// <summary>output[i] = table[ids[i]]: copies one table row per id.</summary>
     /// <param name="ids">(count) row indices into the table.</param>

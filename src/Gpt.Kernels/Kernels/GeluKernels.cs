@@ -6,7 +6,7 @@ namespace Gpt.Kernels;
 /// GELU with GPT-2's tanh approximation, gelu(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))),
 /// the reference version: <see cref="Gpu.ElementwiseGpuKernels"/>' one-thread-per-element <c>[Kernel]</c> bodies run on the CPU.
 /// </summary>
-public static class GeluKernels
+internal static class GeluKernels
 {
     /// <summary>sqrt(2 / pi).</summary>
     internal const float Sqrt2OverPi = 0.7978845608028654f;

@@ -12,7 +12,7 @@ namespace Gpt.Kernels;
 /// Layout: row-major and contiguous. op(A) is [m, k], stored [m, k], or [k, m] when transA;
 /// op(B) is [k, n], stored [k, n], or [n, k] when transB; C is [m, n].
 /// </remarks>
-public static class GemmKernels
+internal static class GemmKernels
 {
     /// <summary>C = alpha * op(A) * op(B) + beta * C, plus bias[j] on every row when bias is given.</summary>
     /// <param name="a">A, stored [m, k], or [k, m] when <paramref name="transA"/>.</param>

@@ -7,7 +7,7 @@ namespace Gpt.Kernels;
 /// one-thread-per-row (and, for the parameter gradients, per-column) <c>[Kernel]</c> bodies run on the CPU.
 /// The CPU fast path (<c>CpuLayerNorm</c>) is tested against it.
 /// </summary>
-public static class LayerNormKernels
+internal static class LayerNormKernels
 {
     /// <summary>Normalises each row to zero mean and unit (biased) variance, then scales and shifts it:
     /// output = (x - mean) * rstd * weight + bias, with rstd = 1 / sqrt(var + epsilon), as PyTorch.</summary>

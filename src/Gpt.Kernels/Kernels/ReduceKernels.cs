@@ -6,7 +6,7 @@ namespace Gpt.Kernels;
 /// Reductions, the reference versions: plain loops in index order (sums in double, which kernels lack); the column sum
 /// and the weighted row sum are <see cref="Gpu.ReduceGpuKernels"/>' kernels run on the CPU.
 /// </summary>
-public static class ReduceKernels
+internal static class ReduceKernels
 {
     /// <summary>The sum of all elements, accumulated in double (0 for an empty span).</summary>
     /// <param name="x">The values.</param>

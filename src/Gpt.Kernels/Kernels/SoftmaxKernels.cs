@@ -6,7 +6,7 @@ namespace Gpt.Kernels;
 /// Row-wise softmax, the reference version: numerically stable (each row's maximum is subtracted
 /// before exponentiating): <see cref="Gpu.SoftmaxGpuKernels"/>' one-thread-per-row <c>[Kernel]</c> bodies run on the CPU.
 /// </summary>
-public static class SoftmaxKernels
+internal static class SoftmaxKernels
 {
     /// <summary>output[r, c] = exp(input[r, c] - max_r) / sum_c' exp(input[r, c'] - max_r).</summary>
     /// <param name="input">(rows, cols) scores.</param>

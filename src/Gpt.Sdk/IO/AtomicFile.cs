@@ -11,7 +11,7 @@ namespace Gpt.Sdk.IO;
 /// a mix. The folder itself is not flushed, so after a power cut the rename may not have happened yet:
 /// the previous file is still there then, which is the point.
 /// </remarks>
-public static class AtomicFile
+internal static class AtomicFile
 {
     private const int BufferSize = 1 << 16;
 

@@ -13,7 +13,7 @@ namespace Gpt.Sdk.IO;
 /// Tensors are written in the order given, each one's data right after the previous one's; any order
 /// is valid for readers (Hugging Face's own writer sorts by alignment, then name). The header is padded
 /// with spaces to a multiple of 8 bytes, as the reference writer does, so the data starts aligned. The
-/// file is replaced through <see cref="AtomicFile"/>: a failed write leaves any previous file intact.
+/// file is replaced all at once (a temporary file renamed over it): a failed write leaves any previous file intact.
 /// </remarks>
 public static class SafetensorsWriter
 {

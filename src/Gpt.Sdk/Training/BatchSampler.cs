@@ -7,7 +7,7 @@ namespace Gpt.Sdk.Training;
 /// function of (seed, n), so the sampler's whole state is <see cref="Position"/>: a checkpoint that
 /// stores it resumes the exact same data order.
 /// </summary>
-public sealed class BatchSampler
+internal sealed class BatchSampler
 {
     private readonly TokenDataset _data;
     private CounterRng _rng;

@@ -9,8 +9,8 @@ namespace Gpt.Sdk.Training;
 /// <summary>
 /// A training checkpoint: the values and AdamW moments of every trainable segment (the base for a full
 /// run; only the adapter, and any head, for a LoRA run), the step, optimizer step, data position,
-/// skipped-step count and model config in ONE safetensors file, so that the temp-file-and-rename of
-/// <see cref="AtomicFile"/> makes saving all-or-nothing: a crash mid-save leaves the previous
+/// skipped-step count and model config in ONE safetensors file, so that writing it to a temporary file
+/// and renaming it over the old one makes saving all-or-nothing: a crash mid-save leaves the previous
 /// checkpoint intact.
 /// </summary>
 public static class Checkpoint

@@ -1,7 +1,7 @@
 namespace Gpt.Sdk.Training;
 
 /// <summary>Language modelling's batches: random windows of a token corpus with next-token targets
-/// (<see cref="BatchSampler"/>), as an <see cref="ITokenBatchSource"/>.</summary>
+/// (drawn from a counter-based RNG, so the data position alone resumes the order), as an <see cref="ITokenBatchSource"/>.</summary>
 public sealed class TokenWindowSource : ITokenBatchSource
 {
     private readonly BatchSampler _sampler;

@@ -7,7 +7,7 @@ namespace Gpt.Kernels.Devices.Cpu;
 /// reference's operations in the same order (no fused multiply-add), so results are bit-identical
 /// to <see cref="AdamWKernels"/>. Same signature.
 /// </summary>
-public static unsafe class CpuAdamW
+internal static unsafe class CpuAdamW
 {
     private const int Grain = 1 << 15;
 

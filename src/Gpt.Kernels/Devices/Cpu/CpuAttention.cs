@@ -13,7 +13,7 @@ namespace Gpt.Kernels.Devices.Cpu;
 /// With segment starts (packed examples) a query's keys begin at its example's first position instead of 0:
 /// the same loops over fewer keys, so plain causal attention is the case where every start is 0.
 /// </summary>
-public static unsafe class CpuAttention
+internal static unsafe class CpuAttention
 {
     // Queries per forward work item: enough items to balance the causal triangle's uneven rows.
     private const int QueryBlock = 16;

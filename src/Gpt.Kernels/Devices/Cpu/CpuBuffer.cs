@@ -5,7 +5,7 @@ namespace Gpt.Kernels.Devices.Cpu;
 /// <summary>Host memory for the CPU device: native, 64-byte aligned (one cache line, one Vector512),
 /// outside the GC heap so large weights never move and never count toward GC pressure.</summary>
 /// <typeparam name="T">Element type.</typeparam>
-public sealed unsafe class CpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
+internal sealed unsafe class CpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
 {
     private T* _pointer;
 
@@ -32,7 +32,7 @@ public sealed unsafe class CpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
     ~CpuBuffer() => Free();
 
     /// <inheritdoc />
-    protected override void Free()
+    private protected override void Free()
     {
         if (_pointer == null) return;
         NativeMemory.AlignedFree(_pointer);

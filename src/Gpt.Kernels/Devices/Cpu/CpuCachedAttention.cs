@@ -6,7 +6,7 @@ namespace Gpt.Kernels.Devices.Cpu;
 /// product and the weighted sum streams the value rows once. A query's result depends only on its own
 /// item, never on the thread count. Same contract as <see cref="CachedAttentionKernels"/>.
 /// </summary>
-public static unsafe class CpuCachedAttention
+internal static unsafe class CpuCachedAttention
 {
     // New queries per work item: decoding (T = 1) gives one item per (row, head); prefill splits finer.
     private const int QueryBlock = 16;

@@ -6,7 +6,7 @@ namespace Gpt.Kernels.Devices.Cpu;
 /// Softmax cross-entropy on the CPU: SIMD per row (vector exp), rows split across threads. The
 /// backward pass may run in place over the logits. Same signatures as <see cref="CrossEntropyKernels"/>.
 /// </summary>
-public static unsafe class CpuCrossEntropy
+internal static unsafe class CpuCrossEntropy
 {
     private const int Grain = 1 << 14;
 

@@ -6,7 +6,7 @@ namespace Gpt.Kernels.Devices.Cpu;
 /// The CPU device: host memory and the SIMD, multi-threaded kernels of this folder. Each op views
 /// its slices as spans and calls the matching <c>Cpu*</c> kernel, which validates the sizes.
 /// </summary>
-public sealed unsafe class CpuDevice : Device
+internal sealed unsafe class CpuDevice : Device
 {
     internal static readonly CpuDevice Instance = new();
 

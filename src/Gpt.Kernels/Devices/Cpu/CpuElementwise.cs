@@ -9,7 +9,7 @@ namespace Gpt.Kernels.Devices.Cpu;
 /// counts. Same signatures and results as <see cref="ElementwiseKernels"/> (bit-identical: every
 /// element sees the same single IEEE operation).
 /// </summary>
-public static unsafe class CpuElementwise
+internal static unsafe class CpuElementwise
 {
     // Elements per thread below which the hand-off (microseconds) costs more than the work.
     private const int Grain = 1 << 15;

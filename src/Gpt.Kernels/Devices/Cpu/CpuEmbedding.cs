@@ -8,7 +8,7 @@ namespace Gpt.Kernels.Devices.Cpu;
 /// each block, so repeated ids never race and the sums are the reference's, bit for bit.
 /// Same signatures as <see cref="EmbeddingKernels"/>.
 /// </summary>
-public static unsafe class CpuEmbedding
+internal static unsafe class CpuEmbedding
 {
     private const int Grain = 1 << 15;
     // Columns per backward work item: four cache lines per row.

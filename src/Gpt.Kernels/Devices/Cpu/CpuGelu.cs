@@ -7,7 +7,7 @@ namespace Gpt.Kernels.Devices.Cpu;
 /// identity 0.5 (1 + tanh a) = 1 / (1 + exp(-2a)), one vector exp per element; results agree with
 /// <see cref="GeluKernels"/> to float rounding. Same signatures.
 /// </summary>
-public static unsafe class CpuGelu
+internal static unsafe class CpuGelu
 {
     private const int Grain = 1 << 14;
 

@@ -14,7 +14,7 @@ namespace Gpt.Kernels.Devices.Cpu;
 /// is bit-identical from run to run and for any thread count.
 /// Steady state allocates no managed memory: packing buffers are native and cached per thread.
 /// </remarks>
-public static unsafe class CpuGemm
+internal static unsafe class CpuGemm
 {
     // Batched products smaller than this many multiply-adds run one per item, in parallel over the batch.
     private const long SmallProduct = 1L << 22;

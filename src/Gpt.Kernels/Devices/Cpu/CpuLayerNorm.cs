@@ -8,7 +8,7 @@ namespace Gpt.Kernels.Devices.Cpu;
 /// (each column summed over rows in order), so no two threads write the same element and the
 /// result does not depend on the thread count. Same signatures as <see cref="LayerNormKernels"/>.
 /// </summary>
-public static unsafe class CpuLayerNorm
+internal static unsafe class CpuLayerNorm
 {
     // Elements (rows × cols) per thread below which the hand-off costs more than the work.
     private const int Grain = 1 << 14;

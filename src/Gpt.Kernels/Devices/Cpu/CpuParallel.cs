@@ -15,7 +15,7 @@ namespace Gpt.Kernels.Devices.Cpu;
 /// Determinism: the partition of work into items is the caller's; results that depend only on
 /// per-item computation are independent of which thread ran which item.
 /// </remarks>
-public static unsafe class CpuParallel
+internal static unsafe class CpuParallel
 {
     private static readonly SemaphoreSlim Wake = new(0, int.MaxValue);
     private static int _busy;

@@ -8,7 +8,7 @@ namespace Gpt.Kernels.Devices.Cpu;
 /// and combine the chunk sums in index order, so the result depends on the data alone, never on the
 /// thread count. Same signatures as <see cref="ReduceKernels"/>.
 /// </summary>
-public static unsafe class CpuReduce
+internal static unsafe class CpuReduce
 {
     // Fixed, whatever the thread count: it defines the summation order.
     private const int SumChunk = 1 << 14;

@@ -6,7 +6,7 @@ namespace Gpt.Kernels.Devices.Cpu;
 /// Row-wise softmax on the CPU: SIMD per row (vector exp), rows split across threads.
 /// Same signatures as <see cref="SoftmaxKernels"/>.
 /// </summary>
-public static unsafe class CpuSoftmax
+internal static unsafe class CpuSoftmax
 {
     private const int Grain = 1 << 14;
 

@@ -2,7 +2,7 @@ namespace Gpt.Kernels.Devices.Cuda;
 
 /// <summary>Device memory of a <see cref="CudaDevice"/>: one <c>cuMemAlloc</c> allocation.</summary>
 /// <typeparam name="T">Element type.</typeparam>
-public sealed unsafe class CudaBuffer<T> : DeviceBuffer<T>, IKernelBuffer where T : unmanaged
+internal sealed unsafe class CudaBuffer<T> : DeviceBuffer<T>, IKernelBuffer where T : unmanaged
 {
     private readonly CudaDevice _device;
     private ulong _pointer;
@@ -35,7 +35,7 @@ public sealed unsafe class CudaBuffer<T> : DeviceBuffer<T>, IKernelBuffer where 
     ~CudaBuffer() => Free();
 
     /// <inheritdoc />
-    protected override void Free()
+    private protected override void Free()
     {
         ulong pointer = Interlocked.Exchange(ref _pointer, 0);
         // Releasing the context freed the memory; freeing the address again could hit a newer allocation.

@@ -292,7 +292,7 @@ public sealed unsafe class CudaDevice : KernelDevice
     }
 
     /// <inheritdoc />
-    protected override void Release()
+    private protected override void Release()
     {
         lock (_gate)
         {

@@ -2,7 +2,7 @@ namespace Gpt.Kernels.Devices.OpenCL;
 
 /// <summary>Device memory of an <see cref="OpenCLDevice"/>: one read-write <c>cl_mem</c> buffer.</summary>
 /// <typeparam name="T">Element type.</typeparam>
-public sealed unsafe class OpenCLBuffer<T> : DeviceBuffer<T>, IKernelBuffer where T : unmanaged
+internal sealed unsafe class OpenCLBuffer<T> : DeviceBuffer<T>, IKernelBuffer where T : unmanaged
 {
     private nint _memory;
 
@@ -32,7 +32,7 @@ public sealed unsafe class OpenCLBuffer<T> : DeviceBuffer<T>, IKernelBuffer wher
     ~OpenCLBuffer() => Free();
 
     /// <inheritdoc />
-    protected override void Free()
+    private protected override void Free()
     {
         nint memory = Interlocked.Exchange(ref _memory, 0);
         if (memory != 0) OpenCLNative.clReleaseMemObject(memory);

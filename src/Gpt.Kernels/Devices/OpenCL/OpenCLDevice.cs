@@ -209,7 +209,7 @@ public sealed unsafe class OpenCLDevice : KernelDevice
     }
 
     /// <inheritdoc />
-    protected override void Release()
+    private protected override void Release()
     {
         lock (_gate)
         {
