@@ -157,8 +157,10 @@ public sealed class ParameterSegment : IDisposable, IGradientOwner
         if (_gradients is not null) Device.Fill(new Slice<float>(_gradients, 0, Count), 0f, Count);
     }
 
-    /// <inheritdoc />
-    public void AllocateGradients()
+    void IGradientOwner.AllocateGradients() => AllocateGradients();
+
+    /// <summary>Allocates the zeroed gradient buffer now (an optimizer does it up front), if trainable and not done yet.</summary>
+    internal void AllocateGradients()
     {
         if (!_trainable || _gradients is not null || !IsAllocated) return;
         _gradients = Device.Allocate<float>(_count);
