@@ -109,7 +109,7 @@ public class LoraParityTests(ITestOutputHelper output)
         {
             // A (r, in) and B (out, r) are stored as they are held: PEFT never transposes them.
             float[] expected = reference.Floats("grad." + "base_model.model.transformer." + p.Name);
-            var (maxAbs, scale) = Compare(p.Value.Grad!.ToArray(), expected);
+            var (maxAbs, scale) = Parity.Compare(p.Value.Grad!.ToArray(), expected);
             output.WriteLine($"{p.Name,-30} max abs error {maxAbs:E2}, largest |grad| {scale:E2}, relative to it {maxAbs / scale:E2}");
             Assert.True(scale > 1e-4, $"{p.Name}: the reference gradient is ~0, so this check would prove nothing.");
             Assert.True(maxAbs <= 1e-5 * scale, $"{p.Name}: gradient differs from PyTorch by up to {maxAbs:E3} (largest |grad| {scale:E3}).");
@@ -136,7 +136,7 @@ public class LoraParityTests(ITestOutputHelper output)
         AssertClose("merged logits", merged, reference.MergedLogits);
         // Merging only changes where s·B·A is added (into W rather than to W·x), a float32 rounding apart.
         // PyTorch's float32 run puts the two 2e-6 apart; 1e-5 is the bound its reference script checks.
-        var (maxAbs, _) = Compare(merged, unmerged);
+        var (maxAbs, _) = Parity.Compare(merged, unmerged);
         output.WriteLine($"merged vs unmerged adapter logits: max abs difference {maxAbs:E2}");
         Assert.True(maxAbs <= 1e-5, $"merged logits differ from the unmerged adapter's by {maxAbs:E3}.");
         // While merged, the base model is not there to run.
@@ -160,8 +160,8 @@ public class LoraParityTests(ITestOutputHelper output)
         Assert.Null(model.MergedAdapter);
         var weightsAfter = new float[model.Parameters.Count];
         model.Parameters.CopyValuesTo(weightsAfter);
-        var (weightError, _) = Compare(weightsAfter, weightsBefore);
-        var (logitError, scale) = Compare(Logits(model, reference, adapter: null), before);
+        var (weightError, _) = Parity.Compare(weightsAfter, weightsBefore);
+        var (logitError, scale) = Parity.Compare(Logits(model, reference, adapter: null), before);
         output.WriteLine($"after merge + unmerge: max abs weight change {weightError:E2}, max abs logit change {logitError:E2}");
         // W + d − d in float32 is W up to the rounding of the two sums: at most one unit in the last place of
         // W + d per weight (|W + d| < 1 here, so at most 6e-8; twice that is the bound). Through LayerNorms and
@@ -191,7 +191,7 @@ public class LoraParityTests(ITestOutputHelper output)
             float[] logits = Logits(merged, reference, adapter: null);
 
             Assert.Empty(merged.Adapters);
-            var (maxAbs, _) = Compare(logits, adapterLogits);
+            var (maxAbs, _) = Parity.Compare(logits, adapterLogits);
             output.WriteLine($"saved merged model vs adapter logits: max abs difference {maxAbs:E2}");
             Assert.True(maxAbs <= 1e-5, $"the saved merged model's logits differ from the adapter's by {maxAbs:E3}.");
             AssertClose("saved merged model logits", logits, reference.Logits);
@@ -211,22 +211,9 @@ public class LoraParityTests(ITestOutputHelper output)
 
     private void AssertClose(string what, float[] actual, float[] expected)
     {
-        var (maxAbs, scale) = Compare(actual, expected);
+        var (maxAbs, scale) = Parity.Compare(actual, expected);
         output.WriteLine($"{what}: max abs error {maxAbs:E2}, largest |logit| {scale:F4}, relative to it {maxAbs / scale:E2}");
         Assert.True(maxAbs <= 1e-5 * scale, $"{what} differ from PyTorch by up to {maxAbs:E3} (largest |logit| {scale:F4}).");
-    }
-
-    private static (double MaxAbs, double Scale) Compare(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double maxAbs = 0, scale = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            maxAbs = Math.Max(maxAbs, Math.Abs((double)actual[i] - expected[i]));
-            scale = Math.Max(scale, Math.Abs(expected[i]));
-        }
-
-        return (maxAbs, scale);
     }
 
     /// <summary>lora_tiny_expected.safetensors: the batch and PyTorch's results.</summary>

@@ -38,7 +38,7 @@ public class PyTorchParityTests(ITestOutputHelper output)
 
         float[] logits = model.Forward(tape, reference.Ids, reference.Batch, reference.SeqLen).ToArray();
 
-        var (maxAbs, scale) = Compare(logits, reference.Logits);
+        var (maxAbs, scale) = Parity.Compare(logits, reference.Logits);
         output.WriteLine($"logits: max abs error {maxAbs:E2}, largest |logit| {scale:F4}, relative to it {maxAbs / scale:E2}");
         Assert.True(maxAbs <= 1e-5 * scale, $"logits differ from PyTorch by up to {maxAbs:E3} (largest |logit| {scale:F4}).");
     }
@@ -72,7 +72,7 @@ public class PyTorchParityTests(ITestOutputHelper output)
         foreach (var p in model.Parameters.Items)
         {
             float[] expected = reference.Gradient(p);
-            var (maxAbs, scale) = Compare(p.Value.Grad!.ToArray(), expected);
+            var (maxAbs, scale) = Parity.Compare(p.Value.Grad!.ToArray(), expected);
             output.WriteLine($"{p.Name,-24} max abs error {maxAbs:E2}, largest |grad| {scale:E2}, relative to it {maxAbs / scale:E2}");
             Assert.True(scale > 1e-4, $"{p.Name}: the reference gradient is ~0, so this check would prove nothing.");
             Assert.True(maxAbs <= 1e-5 * scale, $"{p.Name}: gradient differs from PyTorch by up to {maxAbs:E3} (largest |grad| {scale:E3}).");
@@ -110,19 +110,6 @@ public class PyTorchParityTests(ITestOutputHelper output)
             // decay out altogether moves step 1's loss by 3.4e-5.
             Assert.True(error <= 1e-5, $"step {step}: loss {losses[step]:G9} differs from PyTorch's {reference.Losses[step]:G9} by {error:E3}.");
         }
-    }
-
-    private static (double MaxAbs, double Scale) Compare(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        double maxAbs = 0, scale = 0;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            maxAbs = Math.Max(maxAbs, Math.Abs((double)actual[i] - expected[i]));
-            scale = Math.Max(scale, Math.Abs(expected[i]));
-        }
-
-        return (maxAbs, scale);
     }
 
     /// <summary>gpt2_tiny_expected.safetensors: the batch, PyTorch's results and the optimizer settings.</summary>
