@@ -67,12 +67,12 @@ internal static class EvalChoiceCommand
     /// <summary>Reports on stderr synchronously (Progress&lt;T&gt; would post to the thread pool and could print after the result).</summary>
     private sealed class StderrProgress : IProgress<ScoringProgress>
     {
-        private TimeSpan _last = TimeSpan.MinValue;
+        private TimeSpan? _last;
 
         public void Report(ScoringProgress value)
         {
             // About once a second, and always at the end, so a large benchmark does not flood the terminal.
-            if (value.Completed < value.Total && value.Elapsed - _last < TimeSpan.FromSeconds(1)) return;
+            if (value.Completed < value.Total && _last is { } last && value.Elapsed - last < TimeSpan.FromSeconds(1)) return;
             _last = value.Elapsed;
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"scored {value.Completed}/{value.Total} choices, {value.Elapsed.TotalSeconds:F1} s"));
         }
