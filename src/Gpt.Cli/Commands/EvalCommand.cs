@@ -2,7 +2,8 @@ using System.CommandLine;
 using Gpt.Sdk.Tokenization;
 using System.Text.Json;
 using Gpt.Sdk.Nn;
-using Gpt.Sdk.Tensors;
+using System.Runtime.InteropServices;
+using Gpt.Sdk.Evaluation;
 
 namespace Gpt.Cli.Commands;
 
@@ -20,7 +21,9 @@ internal static class EvalCommand
         var logitsOut = new Option<FileInfo>("--logits-out") { Description = "Write the logits as raw little-endian float32 [B, T, V]." };
         var adapter = AdapterOption.Create("LoRA adapter folder (PEFT layout) to apply; the loss is then the adapted model's.");
         var device = DeviceOption.Create();
-        var command = new Command("eval", "Print {\"loss\", \"perplexity\", \"tokens\"} of a model on text or token ids.") { model, text, ids, logitsOut, adapter, device };
+        var command = new Command("eval", "Print {\"loss\", \"perplexity\", \"tokens\"} of a model on text or token ids; " +
+            "subcommands run benchmarks.") { model, text, ids, logitsOut, adapter, device };
+        command.Subcommands.Add(EvalChoiceCommand.Create());
         command.Subcommands.Add(EvalAnswersCommand.Create());
         command.Validators.Add(result =>
         {
@@ -32,15 +35,15 @@ internal static class EvalCommand
             var target = DeviceOption.Open(parse, device);
             string folder = parse.GetValue(model)!.FullName;
             using var gpt = GptModel.FromPretrained(folder, target);
-            var forward = new ForwardOptions { Adapter = parse.GetValue(adapter) is { } adapterFolder ? AdapterOption.Load(gpt, adapterFolder) : null };
+            var adapterWeights = parse.GetValue(adapter) is { } adapterFolder ? AdapterOption.Load(gpt, adapterFolder) : null;
             int[][] sequences = parse.GetValue(ids) is { } idsFile
                 ? ReadIds(idsFile.FullName)
                 : Windows(TokenizerFiles.Load(folder).Encode(File.ReadAllText(parse.GetValue(text)!.FullName)), gpt.Config.ContextLength);
             int seqLen = sequences[0].Length;
             using var logitsStream = parse.GetValue(logitsOut) is { } logitsFile ? File.Create(logitsFile.FullName) : null;
-            using var tape = new Tape(gpt.Device);
-            using var _ = tape.NoGrad();
-            double lossSum = 0;
+            // The same scorer as `gpt eval choice`: one code path for every log-probability the CLI reports.
+            using var scorer = new LogLikelihood(gpt, adapterWeights);
+            double logProbSum = 0;
             int counted = 0;
             // Sequences go through in small batches so memory stays bounded (logits are B×T×V floats).
             for (int first = 0; first < sequences.Length; first += EvalBatch)
@@ -52,15 +55,13 @@ internal static class EvalCommand
                 var targets = new int[flat.Length];
                 for (int b = 0; b < batch; b++)
                     for (int t = 0; t < seqLen; t++) targets[b * seqLen + t] = t + 1 < seqLen ? flat[b * seqLen + t + 1] : -1;
-                tape.Reset();
-                var logits = gpt.Forward(tape, flat, batch, seqLen, forward);
-                logitsStream?.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(logits.ToArray().AsSpan()));
-                int batchCounted = batch * (seqLen - 1);
-                lossSum += (double)tape.CrossEntropy(logits, tape.Indices(targets), batchCounted).ToArray()[0] * batchCounted;
-                counted += batchCounted;
+                float[] logProbs = scorer.TokenLogProbs(flat, targets, batch, seqLen,
+                    logitsStream is null ? null : logits => logitsStream.Write(MemoryMarshal.AsBytes(logits.ToArray().AsSpan())));
+                foreach (float logProb in logProbs) logProbSum += logProb;   // untargeted positions give 0
+                counted += batch * (seqLen - 1);
             }
 
-            double loss = lossSum / counted;
+            double loss = -logProbSum / counted;
             Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, double>
             {
                 ["loss"] = loss, ["perplexity"] = Math.Exp(loss), ["tokens"] = counted,
