@@ -21,6 +21,7 @@ internal static class EvalCommand
         var adapter = AdapterOption.Create("LoRA adapter folder (PEFT layout) to apply; the loss is then the adapted model's.");
         var device = DeviceOption.Create();
         var command = new Command("eval", "Print {\"loss\", \"perplexity\", \"tokens\"} of a model on text or token ids.") { model, text, ids, logitsOut, adapter, device };
+        command.Subcommands.Add(EvalCodeCommand.Create());
         command.Validators.Add(result =>
         {
             if ((result.GetValue(text) is null) == (result.GetValue(ids) is null))

@@ -46,12 +46,14 @@ public sealed partial class CodeSandbox
         _logger = logger ?? NullLogger.Instance;
         _slots = new SemaphoreSlim(Options.MaxParallel, Options.MaxParallel);
         string command = Options.Command[0];
-        Interpreter = FindExecutable(command)
+        _root = GetEffectiveUserId() == 0;
+        _setpriv = _root ? FindExecutable("setpriv") : null;
+        // As root, programs run under a user id of their own, which cannot reach an interpreter installed for root
+        // alone (pyenv under /root): take the first on PATH that any user can run.
+        Interpreter = FindExecutable(command, anyUser: _setpriv is not null)
             ?? throw new FileNotFoundException($"the interpreter '{command}' is not installed (not found{(command.Contains('/') ? "" : " on PATH")}); install it or set CodeSandboxOptions.Command to one that is.", command);
         _setsid = FindExecutable("setsid") ?? throw new FileNotFoundException("setsid (util-linux) is not installed; the sandbox needs it to kill each program with everything it started.", "setsid");
         _prlimit = FindExecutable("prlimit");
-        _root = GetEffectiveUserId() == 0;
-        _setpriv = _root ? FindExecutable("setpriv") : null;
 
         var weaker = new List<string>();
         if (Options.UseBubblewrap && FindExecutable("bwrap") is { } bwrap)
@@ -288,8 +290,10 @@ public sealed partial class CodeSandbox
         foreach (string ns in _root ? ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"] : (string[])["--unshare-all"])
             yield return ns;
         foreach (string mount in _bwrapMounts) yield return mount;
-        foreach (string arg in (string[])["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-                     "--ro-bind", programFile, $"{SandboxDirectory}/{Options.FileName}",
+        // Directories bubblewrap creates are root's and private unless told otherwise; the program's own user needs /tmp
+        // (shared, sticky) and /sandbox (to reach its file and directory).
+        foreach (string arg in (string[])["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
+                     "--perms", "0755", "--dir", SandboxDirectory, "--ro-bind", programFile, $"{SandboxDirectory}/{Options.FileName}",
                      "--bind", workDirectory, $"{SandboxDirectory}/work", "--chdir", $"{SandboxDirectory}/work", "--clearenv"])
             yield return arg;
         foreach (var (key, value) in environment)
@@ -457,17 +461,33 @@ public sealed partial class CodeSandbox
         return tasks;
     }
 
-    private static string? FindExecutable(string name)
+    private static string? FindExecutable(string name, bool anyUser = false)
     {
         if (!OperatingSystem.IsLinux()) return null;
         if (name.Contains('/')) return File.Exists(name) ? Path.GetFullPath(name) : null;
         foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin").Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
             string candidate = Path.Combine(dir, name);
-            if (File.Exists(candidate) && (File.GetUnixFileMode(candidate) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0)
-                return candidate;
+            if (!File.Exists(candidate)) continue;
+            var mode = File.GetUnixFileMode(candidate);
+            if (!anyUser && (mode & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0) return candidate;
+            if (anyUser && OthersCanRun(candidate)) return candidate;
         }
         return null;
+    }
+
+    // Others may execute the file (and read it, for scripts), through every directory above it and above its final target.
+    private static bool OthersCanRun(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        string real = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
+        foreach (string file in new[] { path, real }.Distinct())
+        {
+            if ((File.GetUnixFileMode(file) & UnixFileMode.OtherExecute) == 0) return false;
+            for (string? dir = Path.GetDirectoryName(file); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
+                if ((File.GetUnixFileMode(dir) & UnixFileMode.OtherExecute) == 0) return false;
+        }
+        return true;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Warning}")]

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -9,6 +10,9 @@ namespace Gpt.Sdk.Evaluation;
 /// skipped). A bad line is an <see cref="InvalidDataException"/> naming the file and its 1-based line.</summary>
 public static class HumanEvalFiles
 {
+    // Code is full of + < > ' and ": keep them readable in the files instead of \u escapes (still valid JSON).
+    private static readonly JsonSerializerOptions Json = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Reads a problems file.</summary>
     /// <param name="path">The JSONL file.</param>
     /// <returns>The problems in file order; task ids are unique.</returns>
@@ -63,7 +67,7 @@ public static class HumanEvalFiles
         ArgumentNullException.ThrowIfNull(samples);
         var text = new StringBuilder();
         foreach (var sample in samples)
-            text.Append(JsonSerializer.Serialize(new JsonObject { ["task_id"] = sample.TaskId, ["completion"] = sample.Completion })).Append('\n');
+            text.Append(JsonSerializer.Serialize(new JsonObject { ["task_id"] = sample.TaskId, ["completion"] = sample.Completion }, Json)).Append('\n');
         using var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
         // A line cut by a crash would make the file unreadable: finish the previous line if it lacks its newline.
         if (stream.Length > 0 && !EndsWithNewline(path)) stream.WriteByte((byte)'\n');
@@ -87,7 +91,7 @@ public static class HumanEvalFiles
                 ["task_id"] = r.Sample.TaskId, ["completion"] = r.Sample.Completion, ["result"] = r.Summary, ["passed"] = r.Passed,
                 ["verdict"] = r.Result.Verdict.ToString(), ["exit_code"] = r.Result.ExitCode, ["stderr"] = r.Result.Stderr,
                 ["seconds"] = Math.Round(r.Result.Elapsed.TotalSeconds, 3),
-            }));
+            }, Json));
     }
 
     private static bool EndsWithNewline(string path)
