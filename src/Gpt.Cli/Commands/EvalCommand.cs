@@ -23,6 +23,7 @@ internal static class EvalCommand
         var device = DeviceOption.Create();
         var command = new Command("eval", "Print {\"loss\", \"perplexity\", \"tokens\"} of a model on text or token ids; " +
             "subcommands run benchmarks.") { model, text, ids, logitsOut, adapter, device };
+        command.Subcommands.Add(EvalCodeCommand.Create());
         command.Subcommands.Add(EvalChoiceCommand.Create());
         command.Subcommands.Add(EvalAnswersCommand.Create());
         command.Validators.Add(result =>
