@@ -41,10 +41,10 @@ internal static class CodeEvalBench
         public ulong Seed { get; init; } = 1;
 
         /// <summary>Optimizer steps of pretraining.</summary>
-        public int PretrainSteps { get; init; } = 300;
+        public int PretrainSteps { get; init; } = 1000;
 
         /// <summary>Peak learning rate of pretraining.</summary>
-        public float LearningRate { get; init; } = 2e-3f;
+        public float LearningRate { get; init; } = 4e-3f;
 
         /// <summary>Rows per batch.</summary>
         public int BatchSize { get; init; } = 16;
@@ -56,7 +56,7 @@ internal static class CodeEvalBench
         public int SamplesPerProblem { get; init; } = 100;
 
         /// <summary>Sampling temperature.</summary>
-        public float Temperature { get; init; } = 0.8f;
+        public float Temperature { get; init; } = 0.6f;
 
         /// <summary>Nucleus sampling's probability mass.</summary>
         public float TopP { get; init; } = 0.95f;

@@ -35,10 +35,10 @@ internal static class ReasoningEvalBench
         public ulong Seed { get; init; } = 1;
 
         /// <summary>Optimizer steps of pretraining.</summary>
-        public int PretrainSteps { get; init; } = 300;
+        public int PretrainSteps { get; init; } = 1000;
 
         /// <summary>Peak learning rate of pretraining.</summary>
-        public float LearningRate { get; init; } = 2e-3f;
+        public float LearningRate { get; init; } = 4e-3f;
 
         /// <summary>Rows per batch.</summary>
         public int BatchSize { get; init; } = 16;
