@@ -7,7 +7,7 @@ namespace Gpt.Sdk.Tests.Evaluation;
 
 public sealed class CodeSamplerTests : IDisposable
 {
-    private static readonly CharTokenizer Chars = new("abcdefx()+-*:\n \"=0123456789");
+    private static readonly CharTokenizer Chars = new("abcdefgx()+-*:\n \"=0123456789");
 
     private static readonly HumanEvalProblem[] Problems =
     [
