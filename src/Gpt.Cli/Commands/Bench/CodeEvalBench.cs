@@ -142,15 +142,7 @@ internal static class CodeEvalBench
                 ["device"] = device.Name,
                 ["threads"] = CpuParallel.ThreadCount,
                 ["seed"] = settings.Seed,
-                ["model"] = new Dictionary<string, object>
-                {
-                    ["layers"] = config.LayerCount,
-                    ["width"] = config.EmbeddingSize,
-                    ["heads"] = config.HeadCount,
-                    ["context"] = config.ContextLength,
-                    ["vocabulary"] = config.VocabularySize,
-                    ["parameters"] = model.ParameterCount,
-                },
+                ["model"] = BenchFigures.Model(model),
                 ["pretrain"] = new Dictionary<string, object>
                 {
                     ["training_functions"] = training.Length,

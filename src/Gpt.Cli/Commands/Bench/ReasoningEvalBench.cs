@@ -111,15 +111,7 @@ internal static class ReasoningEvalBench
             ["device"] = device.Name,
             ["threads"] = CpuParallel.ThreadCount,
             ["seed"] = settings.Seed,
-            ["model"] = new Dictionary<string, object>
-            {
-                ["layers"] = config.LayerCount,
-                ["width"] = config.EmbeddingSize,
-                ["heads"] = config.HeadCount,
-                ["context"] = config.ContextLength,
-                ["vocabulary"] = config.VocabularySize,
-                ["parameters"] = model.ParameterCount,
-            },
+            ["model"] = BenchFigures.Model(model),
             ["pretrain"] = new Dictionary<string, object>
             {
                 ["examples"] = trainingExamples,

@@ -106,15 +106,7 @@ internal static class SftAccuracyBench
             ["device"] = device.Name,
             ["threads"] = CpuParallel.ThreadCount,
             ["seed"] = settings.Seed,
-            ["model"] = new Dictionary<string, object>
-            {
-                ["layers"] = config.LayerCount,
-                ["width"] = config.EmbeddingSize,
-                ["heads"] = config.HeadCount,
-                ["context"] = config.ContextLength,
-                ["vocabulary"] = config.VocabularySize,
-                ["parameters"] = pretrained.ParameterCount,
-            },
+            ["model"] = BenchFigures.Model(pretrained),
             ["data"] = new Dictionary<string, object>
             {
                 ["pretrain_characters"] = task.Corpus.Length,
