@@ -13,7 +13,8 @@ namespace Gpt.Cli.Commands.Bench;
 /// <summary>
 /// The reasoning part of <c>gpt bench eval</c>: does self-consistency (Wang et al., 2022) beat greedy decoding for a
 /// model that reasons step by step? The task is a sum of 3–4 digits 1–9, trained on worked solutions in the layout
-/// <see cref="FewShotPrompt"/> writes: <c>Q: 3+5+8+6=?\nA: 3+5=8. 8+8=16. 16+6=22. The answer is 22.</c> A baby
+/// <see cref="FewShotPrompt"/> writes, each adding the digits in an order drawn for that example:
+/// <c>Q: 3+5+8+6=?\nA: 8+6=14. 14+3=17. 17+5=22. The answer is 22.</c> A baby
 /// character-level GPT learns it from the worked examples alone; on held-out questions it then answers greedily and
 /// by a majority vote over sampled reasoning paths (<see cref="SelfConsistency.EvaluateAsync"/>, zero exemplars: the
 /// format is in the weights).
@@ -21,7 +22,9 @@ namespace Gpt.Cli.Commands.Bench;
 /// <remarks>
 /// As in the code part, training stops before the model is perfect: an error in one step of a part-trained model is a
 /// slip, not a belief, so sampled paths make different slips and the vote outweighs them; a fully trained model would
-/// answer greedily as well as by vote and leave nothing to measure.
+/// answer greedily as well as by vote and leave nothing to measure. The orders matter as much: with every solution
+/// adding left to right, sampled paths repeated the greedy path's hard step and the vote lost to greedy decoding
+/// (750 steps: 0.84 against 0.89 at temperature 0.4); with many orders there are many paths to one answer.
 /// </remarks>
 internal static class ReasoningEvalBench
 {
@@ -50,7 +53,7 @@ internal static class ReasoningEvalBench
         public int Samples { get; init; } = 16;
 
         /// <summary>Sampling temperature of the paths.</summary>
-        public float Temperature { get; init; } = 0.8f;
+        public float Temperature { get; init; } = 0.6f;
     }
 
     /// <summary>Runs the part and returns its JSON object.</summary>
@@ -106,7 +109,7 @@ internal static class ReasoningEvalBench
         var wrong = evaluation.Items.FirstOrDefault(i => !i.GreedyCorrect);
         return new Dictionary<string, object?>
         {
-            ["task"] = "sums of 3-4 digits 1-9 with worked solutions: 'Q: 3+5+8+6=?\\nA: 3+5=8. 8+8=16. 16+6=22. The answer is 22.'; " +
+            ["task"] = "sums of 3-4 digits 1-9 with worked solutions adding in an order drawn per example: 'Q: 3+5+8+6=?\\nA: 8+6=14. 14+3=17. 17+5=22. The answer is 22.'; " +
                 "held out: questions absent from training; zero-shot prompt 'Q: ...=?\\nA:'",
             ["device"] = device.Name,
             ["threads"] = CpuParallel.ThreadCount,
@@ -142,19 +145,22 @@ internal static class ReasoningEvalBench
         };
     }
 
-    // Three or four digits 1-9, equally likely; the solution adds them left to right, one sentence a step.
+    // Three or four digits 1-9, equally likely; the solution adds them one sentence a step, in an order drawn per
+    // example. Self-consistency rests on there being several reasoning paths to one answer whose mistakes are
+    // independent (Wang et al. 2022): with one fixed order, every sampled path repeats the greedy path's hard step.
     private static QuestionAnswer Draw(Random random)
     {
         int count = random.Next(3, 5);
         var digits = new int[count];
         for (int i = 0; i < count; i++) digits[i] = random.Next(1, 10);
+        int[] order = [.. digits.OrderBy(_ => random.Next())];
         var steps = new StringBuilder();
-        int sum = digits[0];
+        int sum = order[0];
         for (int i = 1; i < count; i++)
         {
             if (i > 1) steps.Append(' ');
-            steps.Append(CultureInfo.InvariantCulture, $"{sum}+{digits[i]}={sum + digits[i]}.");
-            sum += digits[i];
+            steps.Append(CultureInfo.InvariantCulture, $"{sum}+{order[i]}={sum + order[i]}.");
+            sum += order[i];
         }
         return new QuestionAnswer(string.Join('+', digits) + "=?", sum.ToString(CultureInfo.InvariantCulture), steps.ToString());
     }
