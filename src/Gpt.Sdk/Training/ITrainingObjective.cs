@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Gpt.Sdk.Nn;
 using Gpt.Sdk.Tensors;
 
@@ -31,4 +32,13 @@ public interface ITrainingObjective
     /// <param name="context">Model and adapter.</param>
     /// <param name="maxBatches">Upper bound on batches read.</param>
     float Evaluate(Tape tape, in TrainingContext context, int maxBatches);
+
+    /// <summary>Values besides the loss that the last <see cref="TrainingLoss"/> measured (a reward model's pairwise
+    /// accuracy, DPO's reward margin, ...), by snake_case name. The trainer averages them over a step's micro-batches and
+    /// reports them in <see cref="TrainingProgress.Metrics"/> and the run's <see cref="MetricsLog"/>. None by default.</summary>
+    IReadOnlyDictionary<string, double> TrainingMetrics => FrozenDictionary<string, double>.Empty;
+
+    /// <summary>Values besides the loss that the last <see cref="Evaluate"/> measured over all its batches, by snake_case
+    /// name; logged with the prefix <c>validation_</c>. None by default.</summary>
+    IReadOnlyDictionary<string, double> EvaluationMetrics => FrozenDictionary<string, double>.Empty;
 }

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Diagnostics;
 using Gpt.Kernels.Random;
 using Gpt.Sdk.Nn;
@@ -95,6 +96,7 @@ public sealed class Trainer : IDisposable
         ulong dropoutSeed = CounterRng.Hash(Options.Seed ^ DropoutStream, (ulong)Step);
         double lossSum = 0;
         Span<float> scalar = stackalloc float[1];
+        Dictionary<string, double>? metrics = null;
         _tape.IsTraining = true;
         for (int micro = 0; micro < accumulation; micro++)
         {
@@ -102,6 +104,11 @@ public sealed class Trainer : IDisposable
             var loss = _objective.TrainingLoss(_tape, new TrainingContext(Model, Adapter, CounterRng.Hash(dropoutSeed, (ulong)micro)));
             loss.CopyTo(scalar);
             lossSum += scalar[0];
+            foreach (var (name, value) in _objective.TrainingMetrics)
+            {
+                metrics ??= [];
+                metrics[name] = metrics.GetValueOrDefault(name) + value / accumulation;
+            }
             _tape.Backward(loss, 1f / accumulation);
         }
 
@@ -125,7 +132,7 @@ public sealed class Trainer : IDisposable
         double seconds = elapsed.TotalSeconds;
         double tokens = (double)_objective.TokensPerBatch * accumulation;
         return new TrainingProgress(Step, Options.MaxSteps, meanLoss, rate, norm, tokens / Math.Max(seconds, 1e-9),
-            null, skip, SkippedSteps, elapsed, TimeSpan.Zero);
+            null, skip, SkippedSteps, elapsed, TimeSpan.Zero) { Metrics = metrics ?? (IReadOnlyDictionary<string, double>)FrozenDictionary<string, double>.Empty };
     }
 
     /// <summary>Mean loss over at most <see cref="TrainingOptions.EvalBatches"/> fixed held-out batches, without dropout or
@@ -137,8 +144,17 @@ public sealed class Trainer : IDisposable
         using (_tape.NoGrad())
             loss = _objective.Evaluate(_tape, new TrainingContext(Model, Adapter, 0), Options.EvalBatches);
         _tape.Reset();
+        LastEvaluationMetrics = _objective.EvaluationMetrics.ToFrozenDictionary();
         return loss;
     }
+
+    /// <summary>The objective's values besides the loss measured by the last <see cref="Evaluate"/> (a reward model's
+    /// held-out accuracy, say); empty before the first evaluation or for language modelling.</summary>
+    public IReadOnlyDictionary<string, double> LastEvaluationMetrics { get; private set; } = FrozenDictionary<string, double>.Empty;
+
+    /// <summary>The run's metrics file (<see cref="MetricsLog.FileName"/> in <see cref="TrainingOptions.CheckpointDirectory"/>),
+    /// appended a row per step by <see cref="RunAsync"/>; null when no output folder is set.</summary>
+    public MetricsLog? Metrics => Options.CheckpointDirectory is null ? null : MetricsLog.InFolder(Options.CheckpointDirectory);
 
     /// <summary>The checkpoint file of this run (in <see cref="TrainingOptions.CheckpointDirectory"/>), or null when none is kept.</summary>
     public string? CheckpointPath => Options.CheckpointDirectory is null ? null : Path.Combine(Options.CheckpointDirectory, Checkpoint.FileName);
@@ -191,6 +207,10 @@ public sealed class Trainer : IDisposable
         int firstStep = Step;
         float lastLoss = float.NaN;
         string? checkpointPath = CheckpointPath;
+        var metrics = Metrics;
+        // Rows past the step the run starts from belong to a run that did not checkpoint them: drop them, so a resumed
+        // (or restarted) run never logs a step twice.
+        metrics?.TruncateAfter(Step);
         while (Step < Options.MaxSteps)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -205,17 +225,33 @@ public sealed class Trainer : IDisposable
             if (_hasEvaluation && Options.EvalInterval > 0 && (Step % Options.EvalInterval == 0 || Step == Options.MaxSteps)) validation = Evaluate();
             if (checkpointPath is not null && Options.CheckpointInterval > 0 && Step % Options.CheckpointInterval == 0) SaveCheckpoint(checkpointPath);
             double perStep = clock.Elapsed.TotalSeconds / (Step - firstStep);
-            progress?.Report(report with
+            report = report with
             {
                 ValidationLoss = validation,
+                ValidationMetrics = validation is null ? FrozenDictionary<string, double>.Empty : LastEvaluationMetrics,
                 Elapsed = clock.Elapsed,
                 Remaining = TimeSpan.FromSeconds(perStep * (Options.MaxSteps - Step)),
-            });
+            };
+            metrics?.Append(Step, MetricsOf(report));
+            progress?.Report(report);
         }
 
         if (checkpointPath is not null) SaveCheckpoint(checkpointPath);
         float? finalValidation = _finalValidation ? Evaluate() : null;
         return new TrainingResult(Step, lastLoss, finalValidation, SkippedSteps, clock.Elapsed);
+    }
+
+    private static IEnumerable<KeyValuePair<string, double>> MetricsOf(TrainingProgress report)
+    {
+        yield return new("loss", report.Loss);
+        yield return new("learning_rate", report.LearningRate);
+        yield return new("gradient_norm", report.GradientNorm);
+        yield return new("tokens_per_second", report.TokensPerSecond);
+        yield return new("skipped", report.Skipped ? 1 : 0);
+        yield return new("elapsed_seconds", report.Elapsed.TotalSeconds);
+        foreach (var metric in report.Metrics) yield return metric;
+        if (report.ValidationLoss is { } validation) yield return new("validation_loss", validation);
+        foreach (var (name, value) in report.ValidationMetrics) yield return new("validation_" + name, value);
     }
 
     // Pretraining's objective: random windows of the corpus; evaluation reads fixed windows of the validation set (the

@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+
 namespace Gpt.Sdk.Training;
 
 /// <summary>A report after each optimizer step.</summary>
@@ -14,4 +16,22 @@ namespace Gpt.Sdk.Training;
 /// <param name="Remaining">Estimated time to finish.</param>
 public readonly record struct TrainingProgress(
     int Step, int MaxSteps, float Loss, float LearningRate, float GradientNorm, double TokensPerSecond,
-    float? ValidationLoss, bool Skipped, int SkippedSteps, TimeSpan Elapsed, TimeSpan Remaining);
+    float? ValidationLoss, bool Skipped, int SkippedSteps, TimeSpan Elapsed, TimeSpan Remaining)
+{
+    private readonly IReadOnlyDictionary<string, double>? _metrics, _validationMetrics;
+
+    /// <summary>The objective's values besides the loss for this step (a reward model's accuracy, DPO's margin...), averaged
+    /// over the step's micro-batches; empty for language modelling.</summary>
+    public IReadOnlyDictionary<string, double> Metrics
+    {
+        get => _metrics ?? FrozenDictionary<string, double>.Empty;
+        init => _metrics = value;
+    }
+
+    /// <summary>The objective's values besides the loss on held-out data, when this step evaluated; else empty.</summary>
+    public IReadOnlyDictionary<string, double> ValidationMetrics
+    {
+        get => _validationMetrics ?? FrozenDictionary<string, double>.Empty;
+        init => _validationMetrics = value;
+    }
+}
