@@ -52,7 +52,7 @@ public sealed class FineTuneTests : IDisposable
         string output = Path.Combine(_folder, "out");
         using var model = Model();
         var run = FineTune.For(model, Chars).OnSftData(data).WithOptions(o => o with { SequenceLength = 16, MaxSteps = 2 }).SaveTo(output);
-        var error = await Assert.ThrowsAsync<SftDataException>(() => run.RunAsync());
+        var error = await Assert.ThrowsAsync<TrainingDataException>(() => run.RunAsync());
         Assert.Equal(2, error.LineNumber);
         Assert.False(Directory.Exists(output));
     }

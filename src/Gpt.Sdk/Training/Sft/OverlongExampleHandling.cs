@@ -11,6 +11,6 @@ public enum OverlongExampleHandling
     /// <summary>Leave the example out; <see cref="SftDataset.SkippedCount"/> and <see cref="SftDataset.SkippedLines"/> report it.</summary>
     Skip,
 
-    /// <summary>Throw an <see cref="SftDataException"/> naming the example and its length against the limit.</summary>
+    /// <summary>Throw an <see cref="TrainingDataException"/> naming the example and its length against the limit.</summary>
     Refuse,
 }

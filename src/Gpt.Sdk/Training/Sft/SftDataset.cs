@@ -65,7 +65,7 @@ public sealed class SftDataset
     /// <param name="tokenizer">The model's tokenizer.</param>
     /// <param name="options">Sequence length, chat template, loss and length policy.</param>
     /// <param name="cancellationToken">Cancels between lines.</param>
-    /// <exception cref="SftDataException">A line is bad (named with its line number), or the file has no usable example.</exception>
+    /// <exception cref="TrainingDataException">A line is bad (named with its line number), or the file has no usable example.</exception>
     public static SftDataset Load(string path, ITokenizer tokenizer, SftDataOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -81,7 +81,7 @@ public sealed class SftDataset
     /// <param name="tokenizer">The model's tokenizer.</param>
     /// <param name="options">Sequence length, chat template, loss and length policy.</param>
     /// <param name="cancellationToken">Cancels between examples.</param>
-    /// <exception cref="SftDataException">An example is bad, or none is usable.</exception>
+    /// <exception cref="TrainingDataException">An example is bad, or none is usable.</exception>
     public static SftDataset FromExamples(IEnumerable<SftExample> examples, ITokenizer tokenizer, SftDataOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(examples);
@@ -108,14 +108,14 @@ public sealed class SftDataset
                 continue;
             }
             if (options.OverlongExamples == OverlongExampleHandling.Refuse)
-                throw new SftDataException(fileName, line,
+                throw new TrainingDataException(fileName, line,
                     $"the example is {tokenized.Tokens.Length} tokens, {tokenized.PairCount} input/target pairs, more than the sequence length of {limit}; " +
                     $"shorten it, raise SequenceLength to at least {tokenized.PairCount} (within the model's context), or set OverlongExamples to Skip to leave it out.");
             skipped.Add(line);
         }
 
         if (kept.Count == 0)
-            throw new SftDataException(fileName, null, skipped.Count == 0
+            throw new TrainingDataException(fileName, null, skipped.Count == 0
                 ? "there are no examples; give one JSON object per line, such as {\"prompt\": \"...\", \"completion\": \"...\"}."
                 : $"all {skipped.Count} examples are longer than the sequence length of {limit} and were skipped; raise SequenceLength or shorten the examples.");
         return new SftDataset([.. kept], limit, [.. skipped]);

@@ -5,7 +5,7 @@ namespace Gpt.Sdk.Training;
 
 /// <summary>
 /// Turns an <see cref="SftExample"/> into tokens and a loss mask, the one place the layouts of the three
-/// formats are applied. Problems are thrown as <see cref="SftDataException"/>s at the example's location.
+/// formats are applied. Problems are thrown as <see cref="TrainingDataException"/>s at the example's location.
 /// </summary>
 internal sealed class SftEncoder
 {
@@ -35,7 +35,7 @@ internal sealed class SftEncoder
 
     public TokenizedExample Encode(SftExample example, string? fileName, int line)
     {
-        SftDataException Problem(string problem, Exception? inner = null) => new(fileName, line, problem, inner);
+        TrainingDataException Problem(string problem, Exception? inner = null) => new(fileName, line, problem, inner);
 
         (int[] tokens, bool[] mask) = example switch
         {
@@ -67,7 +67,7 @@ internal sealed class SftEncoder
         return new TokenizedExample(tokens, mask);
     }
 
-    private (int[] Tokens, bool[] Mask) PromptCompletion(string prompt, string completion, Func<string, Exception?, SftDataException> problem)
+    private (int[] Tokens, bool[] Mask) PromptCompletion(string prompt, string completion, Func<string, Exception?, TrainingDataException> problem)
     {
         int[] p = Tokenize(prompt, "prompt", problem), c = Tokenize(completion, "completion", problem);
         int n = p.Length + c.Length + (_endOfText is null ? 0 : 1);
@@ -80,7 +80,7 @@ internal sealed class SftEncoder
         return (tokens, mask);
     }
 
-    private (int[] Tokens, bool[] Mask) Chat(ChatExample chat, Func<string, Exception?, SftDataException> problem)
+    private (int[] Tokens, bool[] Mask) Chat(ChatExample chat, Func<string, Exception?, TrainingDataException> problem)
     {
         var messages = chat.Messages ?? throw problem("the messages are null; give a list of turns with at least one assistant message.", null);
         var weights = chat.Weights;
@@ -136,7 +136,7 @@ internal sealed class SftEncoder
         }
     }
 
-    private int[] Tokenize(string text, string what, Func<string, Exception?, SftDataException> problem)
+    private int[] Tokenize(string text, string what, Func<string, Exception?, TrainingDataException> problem)
     {
         try
         {

@@ -32,7 +32,7 @@ internal static class SftJsonLines
 
     private static SftExample Parse(string line, string path, int lineNumber)
     {
-        SftDataException Problem(string problem, Exception? inner = null) => new(path, lineNumber, problem, inner);
+        TrainingDataException Problem(string problem, Exception? inner = null) => new(path, lineNumber, problem, inner);
 
         JsonDocument document;
         try
@@ -71,7 +71,7 @@ internal static class SftJsonLines
         }
     }
 
-    private static ChatExample Chat(JsonElement messages, Func<string, Exception?, SftDataException> problem)
+    private static ChatExample Chat(JsonElement messages, Func<string, Exception?, TrainingDataException> problem)
     {
         if (messages.ValueKind != JsonValueKind.Array)
             throw problem($"\"messages\" is a JSON {Kind(messages.ValueKind)}; it must be an array of {{\"role\": ..., \"content\": ...}} objects.", null);
@@ -106,7 +106,7 @@ internal static class SftJsonLines
         return new ChatExample(turns) { Weights = weights };
     }
 
-    private static string String(JsonElement element, string name, Func<string, Exception?, SftDataException> problem)
+    private static string String(JsonElement element, string name, Func<string, Exception?, TrainingDataException> problem)
     {
         if (!element.TryGetProperty(name, out var value))
             throw problem($"the field \"{name}\" is missing; give it as a string.", null);

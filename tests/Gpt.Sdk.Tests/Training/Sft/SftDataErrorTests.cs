@@ -36,7 +36,7 @@ public sealed class SftDataErrorTests
     {
         using var folder = new TempFolder();
         string path = WriteJsonl(folder.Path, Good, "", badLine, Good);
-        var error = Assert.Throws<SftDataException>(() => SftDataset.Load(path, Chars, Options));
+        var error = Assert.Throws<TrainingDataException>(() => SftDataset.Load(path, Chars, Options));
         Assert.StartsWith($"{path}:3: ", error.Message);
         Assert.Contains(problem, error.Message);
         Assert.Equal(path, error.FileName);
@@ -51,7 +51,7 @@ public sealed class SftDataErrorTests
         using var folder = new TempFolder();
         string path = Path.Combine(folder.Path, "empty.jsonl");
         File.WriteAllText(path, content);
-        var error = Assert.Throws<SftDataException>(() => SftDataset.Load(path, Chars, Options));
+        var error = Assert.Throws<TrainingDataException>(() => SftDataset.Load(path, Chars, Options));
         Assert.StartsWith($"{path}: there are no examples", error.Message);
         Assert.Null(error.LineNumber);
     }
@@ -71,11 +71,11 @@ public sealed class SftDataErrorTests
             new PromptCompletionExample("Q", " A"),
             new ChatExample([new(ChatSpeaker.User, "Hi")]),
         ];
-        var error = Assert.Throws<SftDataException>(() => SftDataset.FromExamples(examples, Chars, Options));
+        var error = Assert.Throws<TrainingDataException>(() => SftDataset.FromExamples(examples, Chars, Options));
         Assert.StartsWith("example 2: the conversation has no assistant message", error.Message);
         Assert.Null(error.FileName);
 
-        var nullCompletion = Assert.Throws<SftDataException>(() => SftDataset.FromExamples([new PromptCompletionExample("Q", null!)], Chars, Options));
+        var nullCompletion = Assert.Throws<TrainingDataException>(() => SftDataset.FromExamples([new PromptCompletionExample("Q", null!)], Chars, Options));
         Assert.StartsWith("example 1: the completion is null", nullCompletion.Message);
     }
 
@@ -92,7 +92,7 @@ public sealed class SftDataErrorTests
     {
         // A model whose vocabulary stops just below the end token (which the completion ends with).
         int end = ChatBpe.SpecialTokens[WellKnownSpecialTokens.EndOfText];
-        var error = Assert.Throws<SftDataException>(() =>
+        var error = Assert.Throws<TrainingDataException>(() =>
             SftDataset.FromExamples([new PromptCompletionExample("Q", " A")], ChatBpe, Options with { VocabularySize = end }));
         Assert.Contains($"has id {end}, outside the model's vocabulary of {end} ids", error.Message);
     }
@@ -117,7 +117,7 @@ public sealed class SftDataErrorTests
     {
         using var folder = new TempFolder();
         string path = WriteJsonl(folder.Path, OfPairs(8), OfPairs(9));
-        var error = Assert.Throws<SftDataException>(() =>
+        var error = Assert.Throws<TrainingDataException>(() =>
             SftDataset.Load(path, Chars, new SftDataOptions { SequenceLength = 8, OverlongExamples = OverlongExampleHandling.Refuse }));
         Assert.StartsWith($"{path}:2: the example is 10 tokens, 9 input/target pairs, more than the sequence length of 8", error.Message);
     }
@@ -127,7 +127,7 @@ public sealed class SftDataErrorTests
     {
         using var folder = new TempFolder();
         string path = WriteJsonl(folder.Path, OfPairs(9), OfPairs(10));
-        var error = Assert.Throws<SftDataException>(() => SftDataset.Load(path, Chars, new SftDataOptions { SequenceLength = 8 }));
+        var error = Assert.Throws<TrainingDataException>(() => SftDataset.Load(path, Chars, new SftDataOptions { SequenceLength = 8 }));
         Assert.Contains("all 2 examples are longer than the sequence length of 8", error.Message);
     }
 
