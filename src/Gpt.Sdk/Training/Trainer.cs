@@ -104,11 +104,14 @@ public sealed class Trainer : IDisposable
             var loss = _objective.TrainingLoss(_tape, new TrainingContext(Model, Adapter, CounterRng.Hash(dropoutSeed, (ulong)micro)));
             loss.CopyTo(scalar);
             lossSum += scalar[0];
-            foreach (var (name, value) in _objective.TrainingMetrics)
+            // Count first: enumerating through the interface allocates, and a steady step allocates nothing.
+            var measured = _objective.TrainingMetrics;
+            if (measured.Count > 0)
             {
                 metrics ??= [];
-                metrics[name] = metrics.GetValueOrDefault(name) + value / accumulation;
+                foreach (var (name, value) in measured) metrics[name] = metrics.GetValueOrDefault(name) + value / accumulation;
             }
+
             _tape.Backward(loss, 1f / accumulation);
         }
 

@@ -17,72 +17,44 @@ internal static class SftJsonLines
         "or {\"input\": \"...\", \"instruction\": \"...\", \"output\": \"...\"}";
 
     /// <summary>The examples of <paramref name="path"/> with their 1-based line numbers, read lazily.</summary>
-    public static IEnumerable<(SftExample Example, int Line)> Read(string path, CancellationToken cancellationToken)
+    public static IEnumerable<(SftExample Example, int Line)> Read(string path, CancellationToken cancellationToken) =>
+        JsonLines.Read(path, Formats, Parse, cancellationToken);
+
+    private static SftExample Parse(JsonElement root, JsonLines.Problem problem)
     {
-        int lineNumber = 0;
-        // StreamReader strips a UTF-8 byte-order mark, which some editors write.
-        foreach (string line in File.ReadLines(path))
+        bool chat = root.TryGetProperty("messages", out _);
+        bool promptCompletion = root.TryGetProperty("prompt", out _) || root.TryGetProperty("completion", out _);
+        bool edit = root.TryGetProperty("input", out _) || root.TryGetProperty("instruction", out _) || root.TryGetProperty("output", out _);
+        int formats = (chat ? 1 : 0) + (promptCompletion ? 1 : 0) + (edit ? 1 : 0);
+        if (formats == 0)
         {
-            lineNumber++;
-            cancellationToken.ThrowIfCancellationRequested();
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            yield return (Parse(line, path, lineNumber), lineNumber);
+            string fields = string.Join(", ", root.EnumerateObject().Select(p => $"\"{p.Name}\""));
+            throw problem($"the object matches no format (its fields: {(fields.Length == 0 ? "none" : fields)}); {Formats}.");
         }
+        if (formats > 1)
+        {
+            string[] found = [.. new[] { (promptCompletion, "prompt/completion"), (chat, "messages"), (edit, "input/instruction/output") }
+                .Where(f => f.Item1).Select(f => f.Item2)];
+            throw problem($"the object has fields of more than one format ({string.Join(" and ", found)}), so it is ambiguous; {Formats}, one format per line.");
+        }
+
+        if (promptCompletion) return new PromptCompletionExample(JsonLines.String(root, "prompt", problem), JsonLines.String(root, "completion", problem));
+        if (edit) return new EditExample(JsonLines.String(root, "input", problem), JsonLines.String(root, "instruction", problem), JsonLines.String(root, "output", problem));
+        return Chat(root.GetProperty("messages"), problem);
     }
 
-    private static SftExample Parse(string line, string path, int lineNumber)
-    {
-        TrainingDataException Problem(string problem, Exception? inner = null) => new(path, lineNumber, problem, inner);
-
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(line);
-        }
-        catch (JsonException e)
-        {
-            throw Problem($"not valid JSON ({Describe(e)}); {Formats}.", e);
-        }
-
-        using (document)
-        {
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw Problem($"found a JSON {Kind(root.ValueKind)}, not an object; {Formats}.");
-            bool chat = root.TryGetProperty("messages", out _);
-            bool promptCompletion = root.TryGetProperty("prompt", out _) || root.TryGetProperty("completion", out _);
-            bool edit = root.TryGetProperty("input", out _) || root.TryGetProperty("instruction", out _) || root.TryGetProperty("output", out _);
-            int formats = (chat ? 1 : 0) + (promptCompletion ? 1 : 0) + (edit ? 1 : 0);
-            if (formats == 0)
-            {
-                string fields = string.Join(", ", root.EnumerateObject().Select(p => $"\"{p.Name}\""));
-                throw Problem($"the object matches no format (its fields: {(fields.Length == 0 ? "none" : fields)}); {Formats}.");
-            }
-            if (formats > 1)
-            {
-                string[] found = [.. new[] { (promptCompletion, "prompt/completion"), (chat, "messages"), (edit, "input/instruction/output") }
-                    .Where(f => f.Item1).Select(f => f.Item2)];
-                throw Problem($"the object has fields of more than one format ({string.Join(" and ", found)}), so it is ambiguous; {Formats}, one format per line.");
-            }
-
-            if (promptCompletion) return new PromptCompletionExample(String(root, "prompt", Problem), String(root, "completion", Problem));
-            if (edit) return new EditExample(String(root, "input", Problem), String(root, "instruction", Problem), String(root, "output", Problem));
-            return Chat(root.GetProperty("messages"), Problem);
-        }
-    }
-
-    private static ChatExample Chat(JsonElement messages, Func<string, Exception?, TrainingDataException> problem)
+    private static ChatExample Chat(JsonElement messages, JsonLines.Problem problem)
     {
         if (messages.ValueKind != JsonValueKind.Array)
-            throw problem($"\"messages\" is a JSON {Kind(messages.ValueKind)}; it must be an array of {{\"role\": ..., \"content\": ...}} objects.", null);
+            throw problem($"\"messages\" is a JSON {JsonLines.Kind(messages.ValueKind)}; it must be an array of {{\"role\": ..., \"content\": ...}} objects.");
         var turns = new List<ChatTurn>();
         List<int>? weights = null;
         foreach (var message in messages.EnumerateArray())
         {
             int index = turns.Count + 1;
             if (message.ValueKind != JsonValueKind.Object)
-                throw problem($"message {index} is a JSON {Kind(message.ValueKind)}; each message must be an object {{\"role\": ..., \"content\": ...}}.", null);
-            string role = String(message, "role", (p, e) => problem($"message {index}: {p}", e));
+                throw problem($"message {index} is a JSON {JsonLines.Kind(message.ValueKind)}; each message must be an object {{\"role\": ..., \"content\": ...}}.");
+            string role = JsonLines.String(message, "role", (p, e) => problem($"message {index}: {p}", e));
             var speaker = role switch
             {
                 "system" => ChatSpeaker.System,
@@ -90,49 +62,19 @@ internal static class SftJsonLines
                 "assistant" => ChatSpeaker.Assistant,
                 _ => throw problem($"message {index} has role \"{role}\"; the roles are \"system\", \"user\" and \"assistant\" (tool and function messages are not supported).", null),
             };
-            string content = String(message, "content", (p, e) => problem($"message {index}: {p}", e));
+            string content = JsonLines.String(message, "content", (p, e) => problem($"message {index}: {p}", e));
             turns.Add(new ChatTurn(speaker, content));
             int weight = 1;
             if (message.TryGetProperty("weight", out var w))
             {
                 if (speaker != ChatSpeaker.Assistant)
-                    throw problem($"message {index} is a {role} message with a \"weight\"; only assistant messages carry one (it says whether the reply is learned).", null);
+                    throw problem($"message {index} is a {role} message with a \"weight\"; only assistant messages carry one (it says whether the reply is learned).");
                 if (w.ValueKind != JsonValueKind.Number || !w.TryGetInt32(out weight) || weight is not (0 or 1))
-                    throw problem($"message {index} has weight {w.GetRawText()}; a weight is 0 (do not learn the message) or 1 (learn it).", null);
+                    throw problem($"message {index} has weight {w.GetRawText()}; a weight is 0 (do not learn the message) or 1 (learn it).");
                 weights ??= [.. Enumerable.Repeat(1, turns.Count - 1)];
             }
             weights?.Add(weight);
         }
         return new ChatExample(turns) { Weights = weights };
-    }
-
-    private static string String(JsonElement element, string name, Func<string, Exception?, TrainingDataException> problem)
-    {
-        if (!element.TryGetProperty(name, out var value))
-            throw problem($"the field \"{name}\" is missing; give it as a string.", null);
-        if (value.ValueKind != JsonValueKind.String)
-            throw problem($"the field \"{name}\" is a JSON {Kind(value.ValueKind)}; it must be a string.", null);
-        return value.GetString()!;
-    }
-
-    private static string Kind(JsonValueKind kind) => kind switch
-    {
-        JsonValueKind.Object => "object",
-        JsonValueKind.Array => "array",
-        JsonValueKind.String => "string",
-        JsonValueKind.Number => "number",
-        JsonValueKind.True or JsonValueKind.False => "boolean",
-        JsonValueKind.Null => "null",
-        _ => kind.ToString(),
-    };
-
-    /// <summary>A JSON syntax error as "byte B: what", without System.Text.Json's 0-based position suffix
-    /// (the line is the file's, given by the caller).</summary>
-    private static string Describe(JsonException error)
-    {
-        string message = error.Message;
-        int suffix = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        if (suffix >= 0) message = message[..suffix];
-        return $"byte {error.BytePositionInLine + 1}: {message.TrimEnd('.', ' ')}";
     }
 }
