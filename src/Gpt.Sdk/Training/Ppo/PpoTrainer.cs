@@ -250,14 +250,10 @@ public sealed class PpoTrainer : IDisposable
         int count = Options.PromptsPerIteration;
         int[] chosen = NextPrompts(count);
         var texts = chosen.Select(i => _prompts.Texts[i]).ToArray();
-        var generation = new GenerationOptions
-        {
-            MaxTokens = Options.MaxNewTokens,
-            Temperature = Options.Temperature,
-            Seed = CounterRng.Hash(Options.Seed ^ SampleStream, (ulong)Iteration),
-            Adapter = Adapter?.Name,
-        };
-        var results = await _generator.GenerateBatchAsync(texts, generation, cancellationToken).ConfigureAwait(false);
+        var generation = new GenerationOptions { MaxTokens = Options.MaxNewTokens, Temperature = Options.Temperature, Adapter = Adapter?.Name };
+        ulong iterationSeed = CounterRng.Hash(Options.Seed ^ SampleStream, (ulong)Iteration);
+        var seeds = Enumerable.Range(0, count).Select(i => CounterRng.Hash(iterationSeed, (ulong)i)).ToArray();
+        var results = await _generator.GenerateBatchAsync([.. chosen.Select(i => _promptTokens[i])], seeds, generation, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         var samples = new List<RolloutSample>(count);
         for (int i = 0; i < count; i++)
