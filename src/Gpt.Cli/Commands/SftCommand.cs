@@ -144,7 +144,7 @@ internal static class SftCommand
     }
 
     // LoRA is on when a rank is given; its other options alone would silently do nothing, so they are refused.
-    private static LoraConfig? ReadLora(ParseResult parse, Option<int?> rank, Option<float?> alpha, Option<float?> dropout, Option<string?> targets, Option<bool> rsLora)
+    internal static LoraConfig? ReadLora(ParseResult parse, Option<int?> rank, Option<float?> alpha, Option<float?> dropout, Option<string?> targets, Option<bool> rsLora)
     {
         if (parse.GetValue(rank) is not { } r)
         {

@@ -8,6 +8,10 @@ namespace Gpt.Sdk.Generation;
 /// an end token is not), top alternatives when <see cref="GenerationOptions.Logprobs"/> asked for them.</param>
 public sealed record Completion(int Index, string Text, FinishReason FinishReason, IReadOnlyList<TokenLogprob> Tokens)
 {
+    /// <summary>The end token that ended the completion (<see cref="FinishReason.EndOfText"/>), which <see cref="Tokens"/> leaves
+    /// out; null when it ended otherwise. Training on sampled completions (PPO) needs it: the choice to stop is a token too.</summary>
+    public int? EndTokenId { get; init; }
+
     /// <summary>The generated token ids, in order.</summary>
     public IEnumerable<int> TokenIds => Tokens.Select(t => t.TokenId);
 

@@ -26,7 +26,8 @@ internal sealed class GenerationRun : IDisposable
     private readonly float[] _logits;
     private readonly int _vocab;
 
-    public GenerationRun(Generator generator, IReadOnlyList<int[]> prompts, GenerationOptions options, LoraAdapter? adapter)
+    public GenerationRun(Generator generator, IReadOnlyList<int[]> prompts, GenerationOptions options, LoraAdapter? adapter,
+        IReadOnlyList<ulong>? promptSeeds = null)
     {
         _generator = generator;
         _options = options;
@@ -44,7 +45,9 @@ internal sealed class GenerationRun : IDisposable
         for (int i = 0; i < _perPrompt; i++)
         {
             // Completion i of a request draws from stream i of its seed, whatever the batch around it.
-            var sampler = new TokenSampler(options, _vocab, prompts[p], new CounterRng(seed).Fork((ulong)i).Seed);
+            // With per-prompt seeds (PPO's rollouts), prompts of one batch draw independent streams instead.
+            ulong promptSeed = promptSeeds is null ? seed : promptSeeds[p];
+            var sampler = new TokenSampler(options, _vocab, prompts[p], new CounterRng(promptSeed).Fork((ulong)i).Seed);
             _rows[p * _perPrompt + i] = new GenerationSequence(p, i, prompts[p].Length, sampler, generator.Tokenizer, options);
         }
         _tape = new Tape(model.Device);

@@ -17,6 +17,7 @@ internal sealed class GenerationSequence
     private readonly List<TokenLogprob> _tokens = [];
     private readonly int _maxTokens;
     private int _reported; // tokens already handed out in a chunk
+    private int? _endToken;
 
     public GenerationSequence(int promptIndex, int index, int promptLength, TokenSampler sampler, ITokenizer tokenizer, GenerationOptions options)
     {
@@ -59,7 +60,11 @@ internal sealed class GenerationSequence
     /// <param name="roomLeft">False when the context has no room to feed this token back.</param>
     public GenerationChunk Accept(int token, float logprob, IReadOnlyList<TopLogprob> alternatives, bool isEnd, bool roomLeft)
     {
-        if (isEnd) return Finish(Generation.FinishReason.EndOfText);
+        if (isEnd)
+        {
+            _endToken = token;
+            return Finish(Generation.FinishReason.EndOfText);
+        }
         LastToken = token;
         _tokens.Add(new TokenLogprob(token, _tokenizer.Decode([token]), logprob, alternatives));
         string released = _stops.Append(_decoder.Append(token));
@@ -74,7 +79,10 @@ internal sealed class GenerationSequence
 
     /// <summary>The finished completion.</summary>
     public Completion ToCompletion(int index) =>
-        new(index, _text.ToString(), FinishReason ?? throw new InvalidOperationException("the completion has not finished."), _tokens.ToArray());
+        new(index, _text.ToString(), FinishReason ?? throw new InvalidOperationException("the completion has not finished."), _tokens.ToArray())
+        {
+            EndTokenId = _endToken,
+        };
 
     // Releases everything held back (an unfinished character becomes U+FFFD; a stop sequence can still
     // complete in it) and marks the end.

@@ -215,9 +215,21 @@ public sealed class Generator
 
     internal bool IsEndToken(int id) => _endTokens.Contains(id);
 
-    private async Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(int[][] prompts, Request request, CancellationToken cancellationToken)
+    /// <summary>Generates a batch whose prompts each sample from a seed of their own (<see cref="GenerationOptions.Seed"/>
+    /// is ignored), so equal prompts in one batch get independent completions, as PPO's rollouts need; a prompt with a
+    /// given seed completes as it would alone with that seed.</summary>
+    internal Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(IReadOnlyList<int[]> prompts, IReadOnlyList<ulong> seeds, GenerationOptions options,
+        CancellationToken cancellationToken)
     {
-        using var run = new GenerationRun(this, prompts, request.Options, request.Adapter);
+        if (seeds.Count != prompts.Count) throw new ArgumentException($"{seeds.Count} seeds for {prompts.Count} prompts.", nameof(seeds));
+        var request = Check(options);
+        return GenerateBatchAsync([.. prompts.Select(p => CheckPrompt(p, nameof(prompts)))], request, cancellationToken, seeds);
+    }
+
+    private async Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(int[][] prompts, Request request, CancellationToken cancellationToken,
+        IReadOnlyList<ulong>? seeds = null)
+    {
+        using var run = new GenerationRun(this, prompts, request.Options, request.Adapter, seeds);
         await foreach (var _ in Drive(run, cancellationToken).ConfigureAwait(false)) { }
         return run.Results();
     }

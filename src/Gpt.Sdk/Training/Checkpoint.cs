@@ -27,7 +27,14 @@ public static class Checkpoint
     /// <param name="DataPosition">The training data's position.</param>
     /// <param name="SkippedSteps">Steps skipped for non-finite values.</param>
     /// <param name="Seed">The run's seed.</param>
-    public sealed record State(GptConfig Config, int Step, int OptimizerStep, ulong DataPosition, int SkippedSteps, ulong Seed);
+    public sealed record State(GptConfig Config, int Step, int OptimizerStep, ulong DataPosition, int SkippedSteps, ulong Seed)
+    {
+        /// <summary>A trainer's own counters besides these (PPO's KL coefficient and pretraining-batch position, say), stored
+        /// as text so a resumed run restores them exactly; empty by default.</summary>
+        public IReadOnlyDictionary<string, string> Extra { get; init; } = new Dictionary<string, string>();
+    }
+
+    private const string ExtraPrefix = "extra/";
 
     /// <summary>Writes a checkpoint of the segments <paramref name="optimizer"/> optimises and their moments.</summary>
     /// <param name="path">Target file; replaced atomically.</param>
@@ -49,6 +56,7 @@ public static class Checkpoint
             ["seed"] = state.Seed.ToString(CultureInfo.InvariantCulture),
             ["segments"] = string.Join(',', optimizer.Segments.Select(s => s.Name)),
         };
+        foreach (var (key, value) in state.Extra) metadata[ExtraPrefix + key] = value;
         foreach (var segment in optimizer.Segments)
         {
             int n = segment.Count;
@@ -135,7 +143,11 @@ public static class Checkpoint
                 ?? throw new ModelFileException(file.Path, "checkpoint config is null.");
             return new State(config.Validate(), int.Parse(Get("step"), CultureInfo.InvariantCulture),
                 int.Parse(Get("optimizer_step"), CultureInfo.InvariantCulture), ulong.Parse(Get("data_position"), CultureInfo.InvariantCulture),
-                int.Parse(Get("skipped_steps"), CultureInfo.InvariantCulture), ulong.Parse(Get("seed"), CultureInfo.InvariantCulture));
+                int.Parse(Get("skipped_steps"), CultureInfo.InvariantCulture), ulong.Parse(Get("seed"), CultureInfo.InvariantCulture))
+            {
+                Extra = meta.Where(m => m.Key.StartsWith(ExtraPrefix, StringComparison.Ordinal))
+                    .ToDictionary(m => m.Key[ExtraPrefix.Length..], m => m.Value, StringComparer.Ordinal),
+            };
         }
         catch (Exception e) when (e is FormatException or OverflowException or JsonException or ArgumentException)
         {

@@ -13,6 +13,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(TokenizeBenchCommand.Create());
         bench.Subcommands.Add(DecodeBenchCommand.Create());
         bench.Subcommands.Add(SftBenchCommand.Create());
+        bench.Subcommands.Add(PpoBenchCommand.Create());
         bench.Subcommands.Add(EvalBenchCommand.Create());
         return bench;
     }
