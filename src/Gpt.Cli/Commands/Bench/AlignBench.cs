@@ -51,7 +51,7 @@ internal static class AlignBench
         public int BatchSize { get; init; } = 16;
 
         /// <summary>Optimizer steps of pretraining.</summary>
-        public int PretrainSteps { get; init; } = 800;
+        public int PretrainSteps { get; init; } = 600;
 
         /// <summary>Peak learning rate of pretraining.</summary>
         public float PretrainLearningRate { get; init; } = 2e-3f;
@@ -60,7 +60,7 @@ internal static class AlignBench
         public int SftSteps { get; init; } = 300;
 
         /// <summary>Peak learning rate of the SFT.</summary>
-        public float SftLearningRate { get; init; } = 5e-4f;
+        public float SftLearningRate { get; init; } = 1e-3f;
     }
 
     /// <summary>Runs the benchmark and returns its JSON object.</summary>
