@@ -16,6 +16,7 @@ internal static class CommandCatalog
         yield return EvalCommand.Create();
         yield return MergeCommand.Create();
         yield return BenchCommand.Create();
+        yield return PlotCommand.Create();
         yield return TokenizeCommand.Create();
         yield return TokenizerCommand.Create();
     }

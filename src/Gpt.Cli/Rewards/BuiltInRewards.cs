@@ -11,6 +11,7 @@ internal static class BuiltInRewards
     private static readonly Dictionary<string, Func<IResponseScorer>> Registry = new(StringComparer.Ordinal)
     {
         // One line a reward: ["name"] = () => new SomeReward(),
+        [RequestedWordsReward.Name] = () => new RequestedWordsReward(),
     };
 
     /// <summary>The names, for help text and errors.</summary>

@@ -15,6 +15,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(SftBenchCommand.Create());
         bench.Subcommands.Add(PpoBenchCommand.Create());
         bench.Subcommands.Add(EvalBenchCommand.Create());
+        bench.Subcommands.Add(AlignBenchCommand.Create());
         return bench;
     }
 }
