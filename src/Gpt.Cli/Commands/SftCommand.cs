@@ -144,7 +144,7 @@ internal static class SftCommand
     }
 
     // LoRA is on when a rank is given; its other options alone would silently do nothing, so they are refused.
-    private static LoraConfig? ReadLora(ParseResult parse, Option<int?> rank, Option<float?> alpha, Option<float?> dropout, Option<string?> targets, Option<bool> rsLora)
+    internal static LoraConfig? ReadLora(ParseResult parse, Option<int?> rank, Option<float?> alpha, Option<float?> dropout, Option<string?> targets, Option<bool> rsLora)
     {
         if (parse.GetValue(rank) is not { } r)
         {
@@ -184,10 +184,10 @@ internal static class SftCommand
         if (start.ResumedFromStep is { } step) Console.Error.WriteLine($"resuming from step {step}");
     }
 
-    private static string Examples(int count) => count == 1 ? "1 example" : $"{count:N0} examples";
+    internal static string Examples(int count) => count == 1 ? "1 example" : $"{count:N0} examples";
 
     // A long list is cut: the first lines are enough to find the pattern, the count says how many there are.
-    private static string Lines(IReadOnlyList<int> lines)
+    internal static string Lines(IReadOnlyList<int> lines)
     {
         const int Shown = 20;
         string list = string.Join(", ", lines.Take(Shown));
