@@ -2,9 +2,11 @@ using Gpt.Sdk.Training;
 
 namespace Gpt.Cli;
 
-/// <summary>The live progress line of <c>gpt train</c> and <c>gpt sft</c>, on stderr so stdout stays clean; steps that
-/// evaluate get a line of their own with the held-out loss.</summary>
-internal sealed class ConsoleProgress : IProgress<TrainingProgress>
+/// <summary>The live progress line of <c>gpt train</c>, <c>gpt sft</c> and <c>gpt dpo</c>, on stderr so stdout stays clean;
+/// steps that evaluate get a line of their own with the held-out loss. The objective's metrics named at construction (DPO's
+/// reward accuracy and margin, say) are shown after the loss, and their held-out values beside the held-out loss.</summary>
+/// <param name="metrics">Metric names (<see cref="TrainingProgress.Metrics"/>) and the short labels they are shown under.</param>
+internal sealed class ConsoleProgress(params (string Name, string Label)[] metrics) : IProgress<TrainingProgress>
 {
     private readonly TextWriter _out = Console.Error;
     private readonly bool _interactive = !Console.IsErrorRedirected;
@@ -17,11 +19,11 @@ internal sealed class ConsoleProgress : IProgress<TrainingProgress>
     public void Report(TrainingProgress p)
     {
         LastStep = p.Step;
-        string line = $"step {p.Step}/{p.MaxSteps} | loss {p.Loss:F4} | lr {p.LearningRate:0.0e+0} | {p.TokensPerSecond:N0} tok/s | ETA {Format(p.Remaining)}";
+        string line = $"step {p.Step}/{p.MaxSteps} | loss {p.Loss:F4}{Shown(p.Metrics)} | lr {p.LearningRate:0.0e+0} | {p.TokensPerSecond:N0} tok/s | ETA {Format(p.Remaining)}";
         if (p.Skipped) line += " | SKIPPED (non-finite loss or gradient)";
         if (p.ValidationLoss is { } validation)
         {
-            _out.WriteLine((_interactive ? "\r" : "") + line + $" | val {validation:F4}");
+            _out.WriteLine((_interactive ? "\r" : "") + line + $" | val {validation:F4}{Shown(p.ValidationMetrics)}");
             _lineOpen = false;
             return;
         }
@@ -44,6 +46,14 @@ internal sealed class ConsoleProgress : IProgress<TrainingProgress>
         if (!_lineOpen) return;
         _out.WriteLine();
         _lineOpen = false;
+    }
+
+    private string Shown(IReadOnlyDictionary<string, double> values)
+    {
+        string shown = "";
+        foreach (var (name, label) in metrics)
+            if (values.TryGetValue(name, out double value)) shown += $" {label} {value:F3}";
+        return shown.Length == 0 ? "" : " |" + shown;
     }
 
     private static string Format(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss") : t.ToString(@"mm\:ss");

@@ -10,6 +10,7 @@ internal static class CommandCatalog
     {
         yield return TrainCommand.Create();
         yield return SftCommand.Create();
+        yield return DpoCommand.Create();
         yield return PpoCommand.Create();
         yield return GenerateCommand.Create();
         yield return ChatCommand.Create();

@@ -184,10 +184,10 @@ internal static class SftCommand
         if (start.ResumedFromStep is { } step) Console.Error.WriteLine($"resuming from step {step}");
     }
 
-    private static string Examples(int count) => count == 1 ? "1 example" : $"{count:N0} examples";
+    internal static string Examples(int count) => count == 1 ? "1 example" : $"{count:N0} examples";
 
     // A long list is cut: the first lines are enough to find the pattern, the count says how many there are.
-    private static string Lines(IReadOnlyList<int> lines)
+    internal static string Lines(IReadOnlyList<int> lines)
     {
         const int Shown = 20;
         string list = string.Join(", ", lines.Take(Shown));

@@ -151,7 +151,7 @@ public sealed class FineTune
     {
         if (_data is null) throw new InvalidOperationException("no training data: call OnSftData first.");
         // A full fine-tune saves a model folder with its tokenizer: refuse one that cannot be saved now, not after training.
-        if (_output is not null && _lora is null) TokenizerFiles.EnsureSavable(_tokenizer, "tokenizer");
+        TrainedOutput.EnsureSavable(_output, _lora is not null, _tokenizer);
         var options = (_options with { CheckpointDirectory = _output ?? _options.CheckpointDirectory }).Validate();
         if (options.SequenceLength > _model.Config.ContextLength)
             throw new ArgumentException($"sequence length {options.SequenceLength} exceeds the model's context of {_model.Config.ContextLength}.");
@@ -199,15 +199,5 @@ public sealed class FineTune
         return (all, null, all.SkippedLines, []);
     }
 
-    private void Save(LoraAdapter? adapter)
-    {
-        if (_output is null) return;
-        if (adapter is not null)
-        {
-            PeftAdapterFiles.Save(adapter, _output);
-            return;
-        }
-
-        _model.Save(_output, _tokenizer);
-    }
+    private void Save(LoraAdapter? adapter) => TrainedOutput.Save(_model, adapter, _tokenizer, _output);
 }

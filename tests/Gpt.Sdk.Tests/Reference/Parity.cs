@@ -1,3 +1,5 @@
+using Gpt.Sdk.Nn;
+
 namespace Gpt.Sdk.Tests.Reference;
 
 /// <summary>How the parity tests compare a result with PyTorch's: the largest absolute difference, beside the largest
@@ -15,5 +17,19 @@ internal static class Parity
         }
 
         return (maxAbs, scale);
+    }
+
+    /// <summary>A tensor PyTorch wrote in Hugging Face's file layout, in the layout <paramref name="p"/> is held: Conv1D weights
+    /// inside the blocks are stored (in, out) there and held (out, in) here.</summary>
+    public static float[] InSdkLayout(Parameter p, float[] stored)
+    {
+        bool conv1D = p.Name.StartsWith("h.", StringComparison.Ordinal) && p.Shape.Rank == 2;
+        if (!conv1D) return stored;
+        int outFeatures = p.Shape[0], inFeatures = p.Shape[1];
+        var transposed = new float[stored.Length];
+        for (int i = 0; i < inFeatures; i++)
+            for (int o = 0; o < outFeatures; o++)
+                transposed[o * inFeatures + i] = stored[i * outFeatures + o];
+        return transposed;
     }
 }

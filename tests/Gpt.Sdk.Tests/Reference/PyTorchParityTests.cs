@@ -162,19 +162,7 @@ public class PyTorchParityTests(ITestOutputHelper output)
         public static Expected Load() => new(SafetensorsFile.Open(Path.Combine(Folder, "gpt2_tiny_expected.safetensors")));
 
         /// <summary>PyTorch's gradient of <paramref name="p"/>, in the SDK's layout.</summary>
-        public float[] Gradient(Parameter p)
-        {
-            float[] stored = ReadFloats(GradientPrefix + p.Name);
-            bool conv1D = p.Name.StartsWith("h.", StringComparison.Ordinal) && p.Shape.Rank == 2;
-            if (!conv1D) return stored;
-            // The file keeps Hugging Face's Conv1D layout (in, out); our Linear weights are (out, in).
-            int outFeatures = p.Shape[0], inFeatures = p.Shape[1];
-            var transposed = new float[stored.Length];
-            for (int i = 0; i < inFeatures; i++)
-                for (int o = 0; o < outFeatures; o++)
-                    transposed[o * inFeatures + i] = stored[i * outFeatures + o];
-            return transposed;
-        }
+        public float[] Gradient(Parameter p) => Parity.InSdkLayout(p, ReadFloats(GradientPrefix + p.Name));
 
         public void Dispose() => _file.Dispose();
 

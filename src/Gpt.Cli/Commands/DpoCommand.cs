@@ -1,0 +1,176 @@
+using System.CommandLine;
+using Gpt.Sdk.Nn;
+using Gpt.Sdk.Nn.Lora;
+using Gpt.Sdk.Tokenization;
+using Gpt.Sdk.Training;
+
+namespace Gpt.Cli.Commands;
+
+/// <summary>
+/// <c>gpt dpo</c>: aligns a model folder (usually an SFT model) on JSONL preference pairs or ranked lists with DPO or IPO,
+/// run by <see cref="Dpo"/>. The reference is the model as given (with <c>--lora-rank</c>, the base with the adapter off),
+/// its log-probabilities computed once before the first step. Output, resume and Ctrl+C are as in <c>gpt sft</c>: a PEFT
+/// adapter folder with <c>--lora-rank</c>, a model folder otherwise, the checkpoint and metrics.jsonl beside it.
+/// </summary>
+internal static class DpoCommand
+{
+    // PEFT's name for an adapter trained alone, as gpt sft uses.
+    private const string AdapterName = "default";
+
+    public static Command Create()
+    {
+        var defaults = Dpo.DefaultOptions;
+        var lossDefaults = new DpoOptions();
+        var lora = new LoraConfig();
+        var model = new Option<DirectoryInfo>("--model") { Description = "Model folder to start from and to use as the reference (usually the SFT model).", Required = true };
+        var data = new Option<FileInfo>("--data")
+        {
+            Description = "JSONL preferences, one a line: {\"prompt\", \"chosen\", \"rejected\"} or {\"prompt\", \"responses\": [best, ..., worst]}.",
+            Required = true,
+        };
+        var output = new Option<DirectoryInfo>("--out")
+        {
+            Description = "Folder for the result (a PEFT adapter folder with --lora-rank, a model folder otherwise), the checkpoint and metrics.jsonl; " +
+                "a checkpoint there is resumed.",
+            Required = true,
+        };
+        var beta = new Option<float>("--beta") { Description = "β: how far the policy may move from the reference (DPO's reward temperature; IPO's τ).", DefaultValueFactory = _ => lossDefaults.Beta };
+        var loss = new Option<string>("--loss") { Description = "sigmoid (DPO) or ipo.", DefaultValueFactory = _ => "sigmoid" };
+        loss.AcceptOnlyFromAmong("sigmoid", "ipo");
+        var smoothing = new Option<float>("--label-smoothing") { Description = "Assumed fraction of flipped labels, in [0, 0.5) (conservative DPO; sigmoid loss only).", DefaultValueFactory = _ => 0f };
+        var rank = new Option<int?>("--lora-rank") { Description = "Train a LoRA adapter of this rank instead of every weight." };
+        var alpha = new Option<float?>("--lora-alpha") { Description = $"LoRA alpha: the update is scaled by alpha/rank (default {lora.Alpha})." };
+        var loraDropout = new Option<float?>("--lora-dropout") { Description = $"Dropout on the adapter's input (default {lora.Dropout})." };
+        var targets = new Option<string?>("--lora-targets") { Description = $"Comma-separated layers to adapt (default {string.Join(',', lora.TargetModules)})." };
+        var rsLora = new Option<bool>("--rslora") { Description = "Rank-stabilised LoRA: scale the update by alpha/sqrt(rank)." };
+        var evalData = new Option<FileInfo?>("--eval-data") { Description = "JSONL preferences to evaluate on." };
+        var heldOut = new Option<double?>("--held-out") { Description = "Evaluate on this fraction of the prompts of --data, held out from training (e.g. 0.1)." };
+        var overlong = new Option<string>("--overlong") { Description = "Lines longer than --context: skip them (and list them) or refuse the data.", DefaultValueFactory = _ => "skip" };
+        overlong.AcceptOnlyFromAmong("skip", "refuse");
+        var batch = new Option<int>("--batch") { Description = "Prompts per micro-batch (each with all its pairs; each pair is two rows).", DefaultValueFactory = _ => defaults.BatchSize };
+        var context = new Option<int?>("--context")
+        {
+            Description = $"Tokens per row, at most the model's context (default {defaults.SequenceLength}, or the model's context when that is shorter).",
+        };
+        var steps = new Option<int>("--steps") { Description = "Optimizer steps in total.", DefaultValueFactory = _ => defaults.MaxSteps };
+        var accumulation = new Option<int>("--accumulation") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => defaults.GradientAccumulationSteps };
+        var learningRate = new Option<float>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
+        var minLearningRate = new Option<float>("--min-lr") { Description = "Final learning rate of the cosine decay.", DefaultValueFactory = _ => defaults.MinLearningRate };
+        var warmup = new Option<int>("--warmup") { Description = "Warm-up steps.", DefaultValueFactory = _ => defaults.WarmupSteps };
+        var weightDecay = new Option<float>("--weight-decay") { Description = "AdamW weight decay on matrices.", DefaultValueFactory = _ => defaults.WeightDecay };
+        var clip = new Option<float>("--clip") { Description = "Global gradient-norm clip (0: off).", DefaultValueFactory = _ => defaults.GradientClip };
+        var evalInterval = new Option<int>("--eval-interval") { Description = "Steps between evaluations (0: only at the end).", DefaultValueFactory = _ => defaults.EvalInterval };
+        var evalBatches = new Option<int>("--eval-batches") { Description = "Batches per evaluation.", DefaultValueFactory = _ => defaults.EvalBatches };
+        var checkpointInterval = new Option<int>("--checkpoint-interval") { Description = "Steps between checkpoints (0: at the end and on Ctrl+C only).", DefaultValueFactory = _ => defaults.CheckpointInterval };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of data order, dropout, the held-out split and the adapter's initial values.", DefaultValueFactory = _ => defaults.Seed };
+        var device = DeviceOption.Create();
+
+        var command = GracefulCancel.Enable(new Command("dpo", "Align a model on preference pairs with DPO or IPO: every weight, or a LoRA adapter.")
+        {
+            model, data, output, beta, loss, smoothing, rank, alpha, loraDropout, targets, rsLora, evalData, heldOut, overlong, batch, context, steps,
+            accumulation, learningRate, minLearningRate, warmup, weightDecay, clip, evalInterval, evalBatches, checkpointInterval, seed, device,
+        });
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var interrupt = GracefulCancel.Listen(cancellationToken, "stopping after this step to save the checkpoint and the result...");
+            string outputFolder = parse.GetValue(output)!.FullName;
+            if (File.Exists(outputFolder)) throw new ArgumentException($"--out '{outputFolder}' is a file; give a folder, new or written by an earlier run to resume.");
+            var loraConfig = SftCommand.ReadLora(parse, rank, alpha, loraDropout, targets, rsLora);
+            var lossOptions = new DpoOptions
+            {
+                Beta = parse.GetValue(beta),
+                LossType = parse.GetValue(loss) == "ipo" ? DpoLossType.Ipo : DpoLossType.Sigmoid,
+                LabelSmoothing = parse.GetValue(smoothing),
+            };
+            try
+            {
+                lossOptions.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                // Name the options as the command line spells them.
+                throw new ArgumentException(e.Message.Replace("LabelSmoothing", "--label-smoothing", StringComparison.Ordinal)
+                    .Replace("Beta", "--beta", StringComparison.Ordinal).Replace("LossType", "--loss", StringComparison.Ordinal), e);
+            }
+            FileInfo? evaluationFile = parse.GetValue(evalData);
+            double? heldOutFraction = parse.GetValue(heldOut);
+            if (evaluationFile is not null && heldOutFraction is not null)
+                throw new ArgumentException("give --eval-data or --held-out, not both: evaluation reads one or the other.");
+            if (heldOutFraction is { } f && !(f > 0 && f < 1))
+                throw new ArgumentException($"--held-out is the fraction of prompts kept out for evaluation, between 0 and 1 (e.g. 0.1); got {f}.");
+
+            var target = DeviceOption.Open(parse, device);
+            string modelFolder = parse.GetValue(model)!.FullName;
+            var tokenizer = TokenizerFiles.Load(modelFolder);
+            using var gpt = GptModel.FromPretrained(modelFolder, target);
+            bool refuseOverlong = parse.GetValue(overlong) == "refuse";
+            var run = Dpo.For(gpt, tokenizer)
+                .OnPreferenceData(parse.GetValue(data)!.FullName)
+                .WithLoss(_ => lossOptions)
+                .WithDataOptions(o => o with { OverlongExamples = refuseOverlong ? OverlongExampleHandling.Refuse : OverlongExampleHandling.Skip })
+                .WithOptions(o => o with
+                {
+                    BatchSize = parse.GetValue(batch), SequenceLength = parse.GetValue(context) ?? Math.Min(o.SequenceLength, gpt.Config.ContextLength), MaxSteps = parse.GetValue(steps),
+                    GradientAccumulationSteps = parse.GetValue(accumulation), LearningRate = parse.GetValue(learningRate),
+                    MinLearningRate = parse.GetValue(minLearningRate), WarmupSteps = parse.GetValue(warmup), WeightDecay = parse.GetValue(weightDecay),
+                    GradientClip = parse.GetValue(clip), EvalInterval = parse.GetValue(evalInterval), EvalBatches = parse.GetValue(evalBatches),
+                    CheckpointInterval = parse.GetValue(checkpointInterval), Seed = parse.GetValue(seed),
+                })
+                .SaveTo(outputFolder);
+            if (loraConfig is not null) run.WithLora(loraConfig, AdapterName, parse.GetValue(seed));
+            if (evaluationFile is not null) run.WithEvaluationData(evaluationFile.FullName);
+            if (heldOutFraction is { } fraction) run.HoldOut(fraction);
+
+            DpoStart? start = null;
+            run.OnStarting(s =>
+            {
+                start = s;
+                Describe(s, gpt, modelFolder);
+            });
+            var progress = new ConsoleProgress(("reward_accuracy", "acc"), ("reward_margin", "margin"));
+            string what = loraConfig is null ? "model" : "adapter";
+            try
+            {
+                var result = await run.RunAsync(progress, interrupt.Token);
+                progress.EndLine();
+                var training = result.Training;
+                string losses = (float.IsFinite(training.FinalLoss) ? $", loss {training.FinalLoss:F4}" : "") +
+                    (training.ValidationLoss is { } validation ? $", eval loss {validation:F4}" : "");
+                Console.Error.WriteLine($"done: {training.Steps} steps{losses}, {training.SkippedSteps} skipped, {training.Elapsed:hh\\:mm\\:ss}; " +
+                    (loraConfig is null
+                        ? $"model saved to {outputFolder}"
+                        : $"PEFT adapter saved to {outputFolder} ({PeftAdapterFiles.ConfigFileName}, {PeftAdapterFiles.WeightsFileName}) for the base {modelFolder}"));
+                return 0;
+            }
+            catch (OperationCanceledException) when (start is not null)
+            {
+                progress.EndLine();
+                int step = Math.Max(progress.LastStep, start.ResumedFromStep ?? 0);
+                Console.Error.WriteLine(step == 0
+                    ? "cancelled before the first step; run the same command to start again."
+                    : $"cancelled at step {step}/{start.Options.MaxSteps}; checkpoint and {what} saved to {outputFolder}: run the same command to resume.");
+                return 130;
+            }
+        });
+        return command;
+    }
+
+    private static void Describe(DpoStart start, GptModel model, string modelFolder)
+    {
+        var c = model.Config;
+        string trained = model.Adapters.TryGetValue(AdapterName, out var adapter)
+            ? $"LoRA rank {adapter.Config.Rank} (alpha {adapter.Config.Alpha}) on {string.Join(", ", adapter.Config.TargetModules)}: " +
+              $"{adapter.Parameters.Count:N0} trainable parameters; reference: the base with the adapter off"
+            : $"all {model.ParameterCount:N0} parameters; reference: the model as loaded";
+        Console.Error.WriteLine($"model: {modelFolder}: {c.LayerCount} layers, {c.HeadCount} heads, width {c.EmbeddingSize}, context {c.ContextLength}; training {trained}");
+        string lossName = start.Loss.LossType == DpoLossType.Ipo ? "IPO" : start.Loss.LabelSmoothing > 0 ? $"DPO, label smoothing {start.Loss.LabelSmoothing}" : "DPO";
+        string evaluation = start.Evaluation is { } e ? $"; {e.Count:N0} pairs ({e.Groups.Count:N0} prompts) for evaluation" : "";
+        Console.Error.WriteLine($"data: {start.Train.Count:N0} training pairs ({start.Train.Groups.Count:N0} prompts){evaluation}; rows of {start.Options.SequenceLength} tokens; " +
+            $"loss {lossName}, beta {start.Loss.Beta}");
+        if (start.SkippedLines.Count > 0)
+            Console.Error.WriteLine($"skipped {SftCommand.Examples(start.SkippedLines.Count)} longer than the context of {start.Options.SequenceLength} tokens: {SftCommand.Lines(start.SkippedLines)}");
+        if (start.SkippedEvaluationLines.Count > 0)
+            Console.Error.WriteLine($"skipped {SftCommand.Examples(start.SkippedEvaluationLines.Count)} of the evaluation data longer than the context: {SftCommand.Lines(start.SkippedEvaluationLines)}");
+        if (start.ResumedFromStep is { } step) Console.Error.WriteLine($"resuming from step {step}");
+    }
+}
