@@ -66,7 +66,7 @@ public sealed class SftCommandTests : IDisposable
         Assert.Contains("PEFT adapter saved to", result.Stderr);
 
         Assert.Equal(
-            [PeftAdapterFiles.ConfigFileName, PeftAdapterFiles.WeightsFileName, Checkpoint.FileName],
+            [PeftAdapterFiles.ConfigFileName, PeftAdapterFiles.WeightsFileName, Checkpoint.FileName, MetricsLog.FileName],
             Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         using var model = GptModel.FromPretrained(_base);
         var adapter = PeftAdapterFiles.Load(model, output);
