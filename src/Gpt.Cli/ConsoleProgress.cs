@@ -2,7 +2,7 @@ using Gpt.Sdk.Training;
 
 namespace Gpt.Cli;
 
-/// <summary>The live progress line of <c>gpt train</c>, <c>gpt sft</c> and <c>gpt dpo</c>, on stderr so stdout stays clean;
+/// <summary>The live progress line of the training commands (<c>gpt train</c>, <c>sft</c>, <c>rm</c>, <c>dpo</c>), on stderr so stdout stays clean;
 /// steps that evaluate get a line of their own with the held-out loss. The objective's metrics named at construction (DPO's
 /// reward accuracy and margin, say) are shown after the loss, and their held-out values beside the held-out loss.</summary>
 /// <param name="metrics">Metric names (<see cref="TrainingProgress.Metrics"/>) and the short labels they are shown under.</param>

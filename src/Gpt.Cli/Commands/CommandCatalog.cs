@@ -10,6 +10,8 @@ internal static class CommandCatalog
     {
         yield return TrainCommand.Create();
         yield return SftCommand.Create();
+        yield return RmCommand.Create();
+        yield return ScoreCommand.Create();
         yield return DpoCommand.Create();
         yield return PpoCommand.Create();
         yield return GenerateCommand.Create();

@@ -21,7 +21,6 @@ internal static class DpoCommand
     {
         var defaults = Dpo.DefaultOptions;
         var lossDefaults = new DpoOptions();
-        var lora = new LoraConfig();
         var model = new Option<DirectoryInfo>("--model") { Description = "Model folder to start from and to use as the reference (usually the SFT model).", Required = true };
         var data = new Option<FileInfo>("--data")
         {
@@ -38,44 +37,25 @@ internal static class DpoCommand
         var loss = new Option<string>("--loss") { Description = "sigmoid (DPO) or ipo.", DefaultValueFactory = _ => "sigmoid" };
         loss.AcceptOnlyFromAmong("sigmoid", "ipo");
         var smoothing = new Option<float>("--label-smoothing") { Description = "Assumed fraction of flipped labels, in [0, 0.5) (conservative DPO; sigmoid loss only).", DefaultValueFactory = _ => 0f };
-        var rank = new Option<int?>("--lora-rank") { Description = "Train a LoRA adapter of this rank instead of every weight." };
-        var alpha = new Option<float?>("--lora-alpha") { Description = $"LoRA alpha: the update is scaled by alpha/rank (default {lora.Alpha})." };
-        var loraDropout = new Option<float?>("--lora-dropout") { Description = $"Dropout on the adapter's input (default {lora.Dropout})." };
-        var targets = new Option<string?>("--lora-targets") { Description = $"Comma-separated layers to adapt (default {string.Join(',', lora.TargetModules)})." };
-        var rsLora = new Option<bool>("--rslora") { Description = "Rank-stabilised LoRA: scale the update by alpha/sqrt(rank)." };
         var evalData = new Option<FileInfo?>("--eval-data") { Description = "JSONL preferences to evaluate on." };
         var heldOut = new Option<double?>("--held-out") { Description = "Evaluate on this fraction of the prompts of --data, held out from training (e.g. 0.1)." };
         var overlong = new Option<string>("--overlong") { Description = "Lines longer than --context: skip them (and list them) or refuse the data.", DefaultValueFactory = _ => "skip" };
         overlong.AcceptOnlyFromAmong("skip", "refuse");
-        var batch = new Option<int>("--batch") { Description = "Prompts per micro-batch (each with all its pairs; each pair is two rows).", DefaultValueFactory = _ => defaults.BatchSize };
-        var context = new Option<int?>("--context")
-        {
-            Description = $"Tokens per row, at most the model's context (default {defaults.SequenceLength}, or the model's context when that is shorter).",
-        };
-        var steps = new Option<int>("--steps") { Description = "Optimizer steps in total.", DefaultValueFactory = _ => defaults.MaxSteps };
-        var accumulation = new Option<int>("--accumulation") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => defaults.GradientAccumulationSteps };
-        var learningRate = new Option<float>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
-        var minLearningRate = new Option<float>("--min-lr") { Description = "Final learning rate of the cosine decay.", DefaultValueFactory = _ => defaults.MinLearningRate };
-        var warmup = new Option<int>("--warmup") { Description = "Warm-up steps.", DefaultValueFactory = _ => defaults.WarmupSteps };
-        var weightDecay = new Option<float>("--weight-decay") { Description = "AdamW weight decay on matrices.", DefaultValueFactory = _ => defaults.WeightDecay };
-        var clip = new Option<float>("--clip") { Description = "Global gradient-norm clip (0: off).", DefaultValueFactory = _ => defaults.GradientClip };
-        var evalInterval = new Option<int>("--eval-interval") { Description = "Steps between evaluations (0: only at the end).", DefaultValueFactory = _ => defaults.EvalInterval };
-        var evalBatches = new Option<int>("--eval-batches") { Description = "Batches per evaluation.", DefaultValueFactory = _ => defaults.EvalBatches };
-        var checkpointInterval = new Option<int>("--checkpoint-interval") { Description = "Steps between checkpoints (0: at the end and on Ctrl+C only).", DefaultValueFactory = _ => defaults.CheckpointInterval };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of data order, dropout, the held-out split and the adapter's initial values.", DefaultValueFactory = _ => defaults.Seed };
+        var lora = new LoraArguments();
+        var training = new TrainingArguments(defaults, "Prompts per micro-batch (each with all its pairs; each pair is two rows).");
         var device = DeviceOption.Create();
 
         var command = GracefulCancel.Enable(new Command("dpo", "Align a model on preference pairs with DPO or IPO: every weight, or a LoRA adapter.")
         {
-            model, data, output, beta, loss, smoothing, rank, alpha, loraDropout, targets, rsLora, evalData, heldOut, overlong, batch, context, steps,
-            accumulation, learningRate, minLearningRate, warmup, weightDecay, clip, evalInterval, evalBatches, checkpointInterval, seed, device,
+            model, data, output, beta, loss, smoothing, evalData, heldOut, overlong, device,
         });
+        foreach (var option in lora.All.Concat(training.All)) command.Options.Add(option);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var interrupt = GracefulCancel.Listen(cancellationToken, "stopping after this step to save the checkpoint and the result...");
             string outputFolder = parse.GetValue(output)!.FullName;
             if (File.Exists(outputFolder)) throw new ArgumentException($"--out '{outputFolder}' is a file; give a folder, new or written by an earlier run to resume.");
-            var loraConfig = SftCommand.ReadLora(parse, rank, alpha, loraDropout, targets, rsLora);
+            var loraConfig = lora.Read(parse);
             var lossOptions = new DpoOptions
             {
                 Beta = parse.GetValue(beta),
@@ -108,16 +88,9 @@ internal static class DpoCommand
                 .OnPreferenceData(parse.GetValue(data)!.FullName)
                 .WithLoss(_ => lossOptions)
                 .WithDataOptions(o => o with { OverlongExamples = refuseOverlong ? OverlongExampleHandling.Refuse : OverlongExampleHandling.Skip })
-                .WithOptions(o => o with
-                {
-                    BatchSize = parse.GetValue(batch), SequenceLength = parse.GetValue(context) ?? Math.Min(o.SequenceLength, gpt.Config.ContextLength), MaxSteps = parse.GetValue(steps),
-                    GradientAccumulationSteps = parse.GetValue(accumulation), LearningRate = parse.GetValue(learningRate),
-                    MinLearningRate = parse.GetValue(minLearningRate), WarmupSteps = parse.GetValue(warmup), WeightDecay = parse.GetValue(weightDecay),
-                    GradientClip = parse.GetValue(clip), EvalInterval = parse.GetValue(evalInterval), EvalBatches = parse.GetValue(evalBatches),
-                    CheckpointInterval = parse.GetValue(checkpointInterval), Seed = parse.GetValue(seed),
-                })
+                .WithOptions(o => training.Apply(parse, o, gpt.Config.ContextLength))
                 .SaveTo(outputFolder);
-            if (loraConfig is not null) run.WithLora(loraConfig, AdapterName, parse.GetValue(seed));
+            if (loraConfig is not null) run.WithLora(loraConfig, AdapterName, parse.GetValue(training.Seed));
             if (evaluationFile is not null) run.WithEvaluationData(evaluationFile.FullName);
             if (heldOutFraction is { } fraction) run.HoldOut(fraction);
 
@@ -133,10 +106,10 @@ internal static class DpoCommand
             {
                 var result = await run.RunAsync(progress, interrupt.Token);
                 progress.EndLine();
-                var training = result.Training;
-                string losses = (float.IsFinite(training.FinalLoss) ? $", loss {training.FinalLoss:F4}" : "") +
-                    (training.ValidationLoss is { } validation ? $", eval loss {validation:F4}" : "");
-                Console.Error.WriteLine($"done: {training.Steps} steps{losses}, {training.SkippedSteps} skipped, {training.Elapsed:hh\\:mm\\:ss}; " +
+                var outcome = result.Training;
+                string losses = (float.IsFinite(outcome.FinalLoss) ? $", loss {outcome.FinalLoss:F4}" : "") +
+                    (outcome.ValidationLoss is { } validation ? $", eval loss {validation:F4}" : "");
+                Console.Error.WriteLine($"done: {outcome.Steps} steps{losses}, {outcome.SkippedSteps} skipped, {outcome.Elapsed:hh\\:mm\\:ss}; " +
                     (loraConfig is null
                         ? $"model saved to {outputFolder}"
                         : $"PEFT adapter saved to {outputFolder} ({PeftAdapterFiles.ConfigFileName}, {PeftAdapterFiles.WeightsFileName}) for the base {modelFolder}"));

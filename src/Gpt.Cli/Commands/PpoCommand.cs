@@ -21,7 +21,6 @@ internal static class PpoCommand
     public static Command Create()
     {
         var defaults = new PpoOptions();
-        var lora = new LoraConfig();
         var model = new Option<DirectoryInfo>("--model") { Description = "Model folder to start from (the SFT model; also the KL reference).", Required = true };
         var reward = new Option<string>("--reward") { Description = "Built-in reward function to maximise (see gpt bench align).", Required = true };
         var prompts = new Option<FileInfo>("--prompts") { Description = "JSONL prompts, one {\"prompt\": \"...\"} a line.", Required = true };
@@ -38,11 +37,7 @@ internal static class PpoCommand
         {
             Description = "KL per response the adaptive controller steers β towards; 0 keeps β fixed.", DefaultValueFactory = _ => defaults.TargetKl ?? 0,
         };
-        var rank = new Option<int?>("--lora-rank") { Description = "Train a LoRA adapter of this rank as the policy instead of every weight." };
-        var alpha = new Option<float?>("--lora-alpha") { Description = $"LoRA alpha: the update is scaled by alpha/rank (default {lora.Alpha})." };
-        var loraDropout = new Option<float?>("--lora-dropout") { Description = $"Dropout on the adapter's input (default {lora.Dropout}; PPO runs without dropout)." };
-        var targets = new Option<string?>("--lora-targets") { Description = $"Comma-separated layers to adapt (default {string.Join(',', lora.TargetModules)})." };
-        var rsLora = new Option<bool>("--rslora") { Description = "Rank-stabilised LoRA: scale the update by alpha/sqrt(rank)." };
+        var lora = new LoraArguments();
         var iterations = new Option<int>("--iterations") { Description = "PPO iterations (rollouts + updates).", DefaultValueFactory = _ => defaults.Iterations };
         var batch = new Option<int>("--batch") { Description = "Prompts (responses) per iteration.", DefaultValueFactory = _ => defaults.PromptsPerIteration };
         var minibatch = new Option<int>("--minibatch") { Description = "Responses per update.", DefaultValueFactory = _ => defaults.MinibatchSize };
@@ -60,15 +55,16 @@ internal static class PpoCommand
 
         var command = GracefulCancel.Enable(new Command("ppo", "Align a model with PPO against a reward, with a KL penalty to the starting model.")
         {
-            model, reward, prompts, output, ptxData, ptxCoef, klCoef, targetKl, rank, alpha, loraDropout, targets, rsLora, iterations, batch, minibatch,
+            model, reward, prompts, output, ptxData, ptxCoef, klCoef, targetKl, iterations, batch, minibatch,
             epochs, maxNewTokens, temperature, learningRate, clip, checkpointInterval, seed, device,
         });
+        foreach (var option in lora.All) command.Options.Add(option);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var interrupt = GracefulCancel.Listen(cancellationToken, "stopping after this iteration's rollouts to save the checkpoint and the result...");
             string outputFolder = parse.GetValue(output)!.FullName;
             if (File.Exists(outputFolder)) throw new ArgumentException($"--out '{outputFolder}' is a file; give a folder, new or written by an earlier run to resume.");
-            var loraConfig = SftCommand.ReadLora(parse, rank, alpha, loraDropout, targets, rsLora);
+            var loraConfig = lora.Read(parse);
             FileInfo? ptxFile = parse.GetValue(ptxData);
             float? ptxWeight = parse.GetValue(ptxCoef);
             if (ptxFile is null && ptxWeight is > 0) throw new ArgumentException("--ptx-coef weighs the pretraining loss; give the pretraining text with --ptx-data.");

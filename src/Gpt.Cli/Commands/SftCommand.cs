@@ -20,7 +20,6 @@ internal static class SftCommand
     public static Command Create()
     {
         var defaults = FineTune.DefaultOptions;
-        var lora = new LoraConfig();
         var model = new Option<DirectoryInfo>("--model") { Description = "Model folder to start from (config.json, model.safetensors, tokenizer).", Required = true };
         var data = new Option<FileInfo>("--data") { Description = "JSONL examples, one a line: prompt/completion, messages, or instruction/input/output.", Required = true };
         var output = new Option<DirectoryInfo>("--out")
@@ -29,51 +28,27 @@ internal static class SftCommand
                 "a checkpoint there is resumed.",
             Required = true,
         };
-        var rank = new Option<int?>("--lora-rank") { Description = "Train a LoRA adapter of this rank instead of every weight." };
-        var alpha = new Option<float?>("--lora-alpha") { Description = $"LoRA alpha: the update is scaled by alpha/rank (default {lora.Alpha})." };
-        var loraDropout = new Option<float?>("--lora-dropout") { Description = $"Dropout on the adapter's input (default {lora.Dropout})." };
-        var targets = new Option<string?>("--lora-targets")
-        {
-            Description = $"Comma-separated layers to adapt: c_attn, c_proj, c_fc, attn.c_proj, mlp.c_proj, or {LoraConfig.AllLinear} " +
-                $"(default {string.Join(',', lora.TargetModules)}).",
-        };
-        var rsLora = new Option<bool>("--rslora") { Description = "Rank-stabilised LoRA: scale the update by alpha/sqrt(rank)." };
+        var lora = new LoraArguments();
         var pack = new Option<bool>("--pack") { Description = "Pack several examples into each row (each attends only to itself)." };
         var evalData = new Option<FileInfo?>("--eval-data") { Description = "JSONL examples to evaluate on." };
         var heldOut = new Option<double?>("--held-out") { Description = "Evaluate on this fraction of --data, held out from training (e.g. 0.1)." };
         var allTokens = new Option<bool>("--all-tokens") { Description = "Train on every token, prompts included, not only on completions and assistant replies." };
         var overlong = new Option<string>("--overlong") { Description = "Examples longer than --context: skip them (and list them) or refuse the data.", DefaultValueFactory = _ => "skip" };
         overlong.AcceptOnlyFromAmong("skip", "refuse");
-        var batch = new Option<int>("--batch") { Description = "Rows per micro-batch.", DefaultValueFactory = _ => defaults.BatchSize };
-        var context = new Option<int?>("--context")
-        {
-            Description = "Tokens per row, at most the model's context; longer examples are handled by --overlong " +
-                $"(default {defaults.SequenceLength}, or the model's context when that is shorter).",
-        };
-        var steps = new Option<int>("--steps") { Description = "Optimizer steps in total.", DefaultValueFactory = _ => defaults.MaxSteps };
-        var accumulation = new Option<int>("--accumulation") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => defaults.GradientAccumulationSteps };
-        var learningRate = new Option<float>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
-        var minLearningRate = new Option<float>("--min-lr") { Description = "Final learning rate of the cosine decay.", DefaultValueFactory = _ => defaults.MinLearningRate };
-        var warmup = new Option<int>("--warmup") { Description = "Warm-up steps.", DefaultValueFactory = _ => defaults.WarmupSteps };
-        var weightDecay = new Option<float>("--weight-decay") { Description = "AdamW weight decay on matrices.", DefaultValueFactory = _ => defaults.WeightDecay };
-        var clip = new Option<float>("--clip") { Description = "Global gradient-norm clip (0: off).", DefaultValueFactory = _ => defaults.GradientClip };
-        var evalInterval = new Option<int>("--eval-interval") { Description = "Steps between evaluations (0: only at the end).", DefaultValueFactory = _ => defaults.EvalInterval };
-        var evalBatches = new Option<int>("--eval-batches") { Description = "Batches per evaluation.", DefaultValueFactory = _ => defaults.EvalBatches };
-        var checkpointInterval = new Option<int>("--checkpoint-interval") { Description = "Steps between checkpoints (0: at the end and on Ctrl+C only).", DefaultValueFactory = _ => defaults.CheckpointInterval };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of data order, dropout, the held-out split and the adapter's initial values.", DefaultValueFactory = _ => defaults.Seed };
+        var training = new TrainingArguments(defaults, "Rows per micro-batch.");
         var device = DeviceOption.Create();
 
         var command = GracefulCancel.Enable(new Command("sft", "Fine-tune a model on JSONL examples: every weight, or a LoRA adapter.")
         {
-            model, data, output, rank, alpha, loraDropout, targets, rsLora, pack, evalData, heldOut, allTokens, overlong, batch, context, steps,
-            accumulation, learningRate, minLearningRate, warmup, weightDecay, clip, evalInterval, evalBatches, checkpointInterval, seed, device,
+            model, data, output, pack, evalData, heldOut, allTokens, overlong, device,
         });
+        foreach (var option in lora.All.Concat(training.All)) command.Options.Add(option);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var interrupt = GracefulCancel.Listen(cancellationToken, "stopping after this step to save the checkpoint and the result...");
             string outputFolder = parse.GetValue(output)!.FullName;
             if (File.Exists(outputFolder)) throw new ArgumentException($"--out '{outputFolder}' is a file; give a folder, new or written by an earlier run to resume.");
-            var loraConfig = ReadLora(parse, rank, alpha, loraDropout, targets, rsLora);
+            var loraConfig = lora.Read(parse);
             FileInfo? evaluationFile = parse.GetValue(evalData);
             double? heldOutFraction = parse.GetValue(heldOut);
             if (evaluationFile is not null && heldOutFraction is not null)
@@ -94,16 +69,9 @@ internal static class SftCommand
                     TrainOnAllTokens = parse.GetValue(allTokens),
                     OverlongExamples = refuseOverlong ? OverlongExampleHandling.Refuse : OverlongExampleHandling.Skip,
                 })
-                .WithOptions(o => o with
-                {
-                    BatchSize = parse.GetValue(batch), SequenceLength = parse.GetValue(context) ?? Math.Min(o.SequenceLength, gpt.Config.ContextLength), MaxSteps = parse.GetValue(steps),
-                    GradientAccumulationSteps = parse.GetValue(accumulation), LearningRate = parse.GetValue(learningRate),
-                    MinLearningRate = parse.GetValue(minLearningRate), WarmupSteps = parse.GetValue(warmup), WeightDecay = parse.GetValue(weightDecay),
-                    GradientClip = parse.GetValue(clip), EvalInterval = parse.GetValue(evalInterval), EvalBatches = parse.GetValue(evalBatches),
-                    CheckpointInterval = parse.GetValue(checkpointInterval), Seed = parse.GetValue(seed),
-                })
+                .WithOptions(o => training.Apply(parse, o, gpt.Config.ContextLength))
                 .SaveTo(outputFolder);
-            if (loraConfig is not null) run.WithLora(loraConfig, AdapterName, parse.GetValue(seed));
+            if (loraConfig is not null) run.WithLora(loraConfig, AdapterName, parse.GetValue(training.Seed));
             if (evaluationFile is not null) run.WithEvaluationData(evaluationFile.FullName);
             if (heldOutFraction is { } fraction) run.HoldOut(fraction);
 
@@ -121,10 +89,10 @@ internal static class SftCommand
             {
                 var result = await run.RunAsync(progress, interrupt.Token);
                 progress.EndLine();
-                var training = result.Training;
-                string losses = (float.IsFinite(training.FinalLoss) ? $", loss {training.FinalLoss:F4}" : "") +
-                    (training.ValidationLoss is { } validation ? $", eval loss {validation:F4}" : "");
-                Console.Error.WriteLine($"done: {training.Steps} steps{losses}, {training.SkippedSteps} skipped, {training.Elapsed:hh\\:mm\\:ss}; " +
+                var outcome = result.Training;
+                string losses = (float.IsFinite(outcome.FinalLoss) ? $", loss {outcome.FinalLoss:F4}" : "") +
+                    (outcome.ValidationLoss is { } validation ? $", eval loss {validation:F4}" : "");
+                Console.Error.WriteLine($"done: {outcome.Steps} steps{losses}, {outcome.SkippedSteps} skipped, {outcome.Elapsed:hh\\:mm\\:ss}; " +
                     (loraConfig is null
                         ? $"model saved to {outputFolder}"
                         : $"PEFT adapter saved to {outputFolder} ({PeftAdapterFiles.ConfigFileName}, {PeftAdapterFiles.WeightsFileName}) for the base {modelFolder}"));
@@ -141,29 +109,6 @@ internal static class SftCommand
             }
         });
         return command;
-    }
-
-    // LoRA is on when a rank is given; its other options alone would silently do nothing, so they are refused.
-    internal static LoraConfig? ReadLora(ParseResult parse, Option<int?> rank, Option<float?> alpha, Option<float?> dropout, Option<string?> targets, Option<bool> rsLora)
-    {
-        if (parse.GetValue(rank) is not { } r)
-        {
-            var stray = ((Option[])[alpha, dropout, targets, rsLora]).FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
-            if (stray is not null) throw new ArgumentException($"{stray.Name} applies to LoRA; add --lora-rank to train an adapter, or drop {stray.Name}.");
-            return null;
-        }
-
-        var config = new LoraConfig();
-        return config with
-        {
-            Rank = r,
-            Alpha = parse.GetValue(alpha) ?? config.Alpha,
-            Dropout = parse.GetValue(dropout) ?? config.Dropout,
-            TargetModules = parse.GetValue(targets) is { } list
-                ? list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                : config.TargetModules,
-            UseRsLora = parse.GetValue(rsLora),
-        };
     }
 
     private static void Describe(FineTuneStart start, GptModel model, string modelFolder)

@@ -152,9 +152,7 @@ public sealed class FineTune
         if (_data is null) throw new InvalidOperationException("no training data: call OnSftData first.");
         // A full fine-tune saves a model folder with its tokenizer: refuse one that cannot be saved now, not after training.
         TrainedOutput.EnsureSavable(_output, _lora is not null, _tokenizer);
-        var options = (_options with { CheckpointDirectory = _output ?? _options.CheckpointDirectory }).Validate();
-        if (options.SequenceLength > _model.Config.ContextLength)
-            throw new ArgumentException($"sequence length {options.SequenceLength} exceeds the model's context of {_model.Config.ContextLength}.");
+        var options = SavingRun.Options(_options, _output, _model.Config);
         var dataOptions = _dataOptions(new SftDataOptions { SequenceLength = options.SequenceLength, VocabularySize = _model.Config.VocabularySize }).Validate();
         var (train, heldOut, skipped, skippedEvaluation) = await Task.Run(() => LoadData(dataOptions, options.Seed), cancellationToken).ConfigureAwait(false);
 
@@ -166,17 +164,8 @@ public sealed class FineTune
         using var trainer = new Trainer(_model, objective, options, adapter);
         bool resumed = trainer.TryResume();
         _starting?.Invoke(new FineTuneStart(train, heldOut, skipped, skippedEvaluation, resumed ? trainer.Step : null, options));
-        try
-        {
-            var result = await trainer.RunAsync(progress, cancellationToken).ConfigureAwait(false);
-            Save(adapter);
-            return new FineTuneResult(result, adapter, _output, skipped.Count);
-        }
-        catch (OperationCanceledException)
-        {
-            Save(adapter);
-            throw;
-        }
+        var result = await SavingRun.RunAsync(trainer, () => Save(adapter), progress, cancellationToken).ConfigureAwait(false);
+        return new FineTuneResult(result, adapter, _output, skipped.Count);
     }
 
     // The skipped lines are read before any split: a dataset made by Split no longer knows them.

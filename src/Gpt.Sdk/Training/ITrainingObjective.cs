@@ -33,6 +33,9 @@ public interface ITrainingObjective
     /// <param name="maxBatches">Upper bound on batches read.</param>
     float Evaluate(Tape tape, in TrainingContext context, int maxBatches);
 
+    /// <summary>Whether <see cref="Evaluate"/> has held-out data to read; the trainer evaluates only then. True by default.</summary>
+    bool HasEvaluationData => true;
+
     /// <summary>Values besides the loss that the last <see cref="TrainingLoss"/> measured (a reward model's pairwise
     /// accuracy, DPO's reward margin, ...), by snake_case name. The trainer averages them over a step's micro-batches and
     /// reports them in <see cref="TrainingProgress.Metrics"/> and the run's <see cref="MetricsLog"/>. None by default.</summary>

@@ -69,7 +69,7 @@ public sealed class NextTokenObjective : ITrainingObjective
         return (float)(sum / Math.Max(batches, 1));
     }
 
-    /// <summary>True when held-out data was given.</summary>
+    /// <inheritdoc />
     public bool HasEvaluationData => _evaluation is not null;
 
     private static Tensor Loss(Tape tape, in TrainingContext context, TokenBatch batch)

@@ -53,7 +53,7 @@ public sealed class Trainer : IDisposable
         if (adapter is not null && model.Adapters.GetValueOrDefault(adapter.Name) != adapter)
             throw new ArgumentException($"adapter '{adapter.Name}' is not loaded on this model.", nameof(adapter));
         Adapter = adapter;
-        _hasEvaluation = objective is not NextTokenObjective next || next.HasEvaluationData;
+        _hasEvaluation = objective.HasEvaluationData;
         _finalValidation = finalValidation && _hasEvaluation;
         var segments = new List<ParameterSegment>();
         if (model.Parameters.Trainable) segments.Add(model.Parameters);

@@ -154,9 +154,7 @@ public sealed class Dpo
         if (_data is null) throw new InvalidOperationException("no preference data: call OnPreferenceData first.");
         TrainedOutput.EnsureSavable(_output, _lora is not null, _tokenizer);
         var loss = _loss.Validate();
-        var options = (_options with { CheckpointDirectory = _output ?? _options.CheckpointDirectory }).Validate();
-        if (options.SequenceLength > _model.Config.ContextLength)
-            throw new ArgumentException($"sequence length {options.SequenceLength} exceeds the model's context of {_model.Config.ContextLength}.");
+        var options = SavingRun.Options(_options, _output, _model.Config);
         var dataOptions = _dataOptions(new PreferenceDataOptions { SequenceLength = options.SequenceLength, VocabularySize = _model.Config.VocabularySize }).Validate();
         var (train, heldOut, skipped, skippedEvaluation) = await Task.Run(() => LoadData(dataOptions, options.Seed, cancellationToken), cancellationToken).ConfigureAwait(false);
         // Before the adapter exists and before a checkpoint is restored: the reference is the model as given.
@@ -168,17 +166,9 @@ public sealed class Dpo
         using var trainer = new Trainer(_model, objective, options, adapter);
         bool resumed = trainer.TryResume();
         _starting?.Invoke(new DpoStart(train, heldOut, skipped, skippedEvaluation, resumed ? trainer.Step : null, options, loss));
-        try
-        {
-            var result = await trainer.RunAsync(progress, cancellationToken).ConfigureAwait(false);
-            TrainedOutput.Save(_model, adapter, _tokenizer, _output);
-            return new FineTuneResult(result, adapter, _output, skipped.Count);
-        }
-        catch (OperationCanceledException)
-        {
-            TrainedOutput.Save(_model, adapter, _tokenizer, _output);
-            throw;
-        }
+        var result = await SavingRun.RunAsync(trainer, () => TrainedOutput.Save(_model, adapter, _tokenizer, _output), progress, cancellationToken)
+            .ConfigureAwait(false);
+        return new FineTuneResult(result, adapter, _output, skipped.Count);
     }
 
     // The skipped lines are read before any split: a dataset made by Split no longer knows them.

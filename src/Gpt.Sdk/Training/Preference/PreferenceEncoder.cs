@@ -72,6 +72,14 @@ internal sealed class PreferenceEncoder
         return (pairs, longest);
     }
 
+    /// <summary>One prompt + response as a training row holds it (prompt, response, then the end token when there is one),
+    /// for scoring it as the reward model was trained to; no length or content checks.</summary>
+    public int[] Sequence(string prompt, string response)
+    {
+        int[] p = _tokenizer.Encode(prompt), r = _tokenizer.Encode(response);
+        return _endOfText is int end ? [.. p, .. r, end] : [.. p, .. r];
+    }
+
     private int[] Tokenize(string text, string what, Func<string, Exception?, TrainingDataException> problem)
     {
         int[] ids;

@@ -1,0 +1,118 @@
+using System.CommandLine;
+using Gpt.Sdk.Nn;
+using Gpt.Sdk.Tokenization;
+using Gpt.Sdk.Training;
+
+namespace Gpt.Cli.Commands;
+
+/// <summary>
+/// <c>gpt rm</c>: trains a reward model from a model folder on JSONL preferences (pairs or ranked lists), run by
+/// <see cref="RewardModelTraining"/>. <c>--out</c> becomes a reward model folder (the model, its tokenizer and
+/// <c>score_head.safetensors</c>; with <c>--lora-rank</c> the adapter is merged into the weights) that <c>gpt score</c> and
+/// <c>RewardModel.Load</c> open. The run's checkpoint is kept in <c>--out</c>, so the same command run again resumes, and
+/// Ctrl+C leaves both a checkpoint and a usable reward model.
+/// </summary>
+internal static class RmCommand
+{
+    private const string AdapterName = "reward";
+
+    public static Command Create()
+    {
+        var model = new Option<DirectoryInfo>("--model") { Description = "Model folder to start from, usually the SFT model (config.json, model.safetensors, tokenizer).", Required = true };
+        var data = new Option<FileInfo>("--data")
+        {
+            Description = "JSONL preferences, one a line: {\"prompt\", \"chosen\", \"rejected\"} or {\"prompt\", \"responses\": [best, ..., worst]}.",
+            Required = true,
+        };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for the reward model and the checkpoint; a checkpoint there is resumed.", Required = true };
+        var evalData = new Option<FileInfo?>("--eval-data") { Description = "JSONL preferences to evaluate on (pairwise accuracy)." };
+        var heldOut = new Option<double?>("--held-out") { Description = "Evaluate on this fraction of the prompts of --data, held out from training (e.g. 0.1)." };
+        var overlong = new Option<string>("--overlong") { Description = "Preferences longer than --context: skip them (and list them) or refuse the data.", DefaultValueFactory = _ => "skip" };
+        overlong.AcceptOnlyFromAmong("skip", "refuse");
+        var lora = new LoraArguments();
+        var training = new TrainingArguments(RewardModelTraining.DefaultOptions, "Prompts per micro-batch; each brings all its pairs, two rows a pair.");
+        var device = DeviceOption.Create();
+
+        var command = GracefulCancel.Enable(new Command("rm", "Train a reward model on JSONL preferences (pairs or ranked lists): a score head on the model, " +
+            "with every weight or a LoRA adapter trained.")
+        {
+            model, data, output, evalData, heldOut, overlong, device,
+        });
+        foreach (var option in lora.All.Concat(training.All)) command.Options.Add(option);
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            using var interrupt = GracefulCancel.Listen(cancellationToken, "stopping after this step to save the checkpoint and the reward model...");
+            string outputFolder = parse.GetValue(output)!.FullName;
+            if (File.Exists(outputFolder)) throw new ArgumentException($"--out '{outputFolder}' is a file; give a folder, new or written by an earlier run to resume.");
+            var loraConfig = lora.Read(parse);
+            FileInfo? evaluationFile = parse.GetValue(evalData);
+            double? heldOutFraction = parse.GetValue(heldOut);
+            if (evaluationFile is not null && heldOutFraction is not null)
+                throw new ArgumentException("give --eval-data or --held-out, not both: evaluation reads one or the other.");
+            if (heldOutFraction is { } f && !(f > 0 && f < 1))
+                throw new ArgumentException($"--held-out is the fraction of prompts kept out for evaluation, between 0 and 1 (e.g. 0.1); got {f}.");
+
+            var target = DeviceOption.Open(parse, device);
+            string modelFolder = parse.GetValue(model)!.FullName;
+            var tokenizer = TokenizerFiles.Load(modelFolder);
+            using var gpt = GptModel.FromPretrained(modelFolder, target);
+            bool refuseOverlong = parse.GetValue(overlong) == "refuse";
+            var run = RewardModelTraining.For(gpt, tokenizer)
+                .OnPreferenceData(parse.GetValue(data)!.FullName)
+                .WithDataOptions(o => o with { OverlongExamples = refuseOverlong ? OverlongExampleHandling.Refuse : OverlongExampleHandling.Skip })
+                .WithOptions(o => training.Apply(parse, o, gpt.Config.ContextLength))
+                .SaveTo(outputFolder);
+            if (loraConfig is not null) run.WithLora(loraConfig, AdapterName, parse.GetValue(training.Seed));
+            if (evaluationFile is not null) run.WithEvaluationData(evaluationFile.FullName);
+            if (heldOutFraction is { } fraction) run.HoldOut(fraction);
+
+            RewardModelTrainingStart? start = null;
+            run.OnStarting(s =>
+            {
+                start = s;
+                Describe(s, gpt, modelFolder, loraConfig is null ? null : gpt.Adapters[AdapterName]);
+            });
+            var progress = new ConsoleProgress(("accuracy", "acc"), ("margin", "margin"));
+            try
+            {
+                var result = await run.RunAsync(progress, interrupt.Token);
+                result.RewardModel.Dispose();
+                progress.EndLine();
+                var outcome = result.Training;
+                string figures = (float.IsFinite(outcome.FinalLoss) ? $", loss {outcome.FinalLoss:F4}" : "") +
+                    (outcome.ValidationLoss is { } validation ? $", eval loss {validation:F4}" : "") +
+                    (result.Evaluation.TryGetValue("accuracy", out double accuracy) ? $", eval accuracy {accuracy:F4}" : "");
+                Console.Error.WriteLine($"done: {outcome.Steps} steps{figures}, {outcome.SkippedSteps} skipped, {outcome.Elapsed:hh\\:mm\\:ss}; " +
+                    $"reward model saved to {outputFolder}{(loraConfig is null ? "" : " (adapter merged)")}");
+                return 0;
+            }
+            catch (OperationCanceledException) when (start is not null)
+            {
+                progress.EndLine();
+                int step = Math.Max(progress.LastStep, start.ResumedFromStep ?? 0);
+                Console.Error.WriteLine(step == 0
+                    ? "cancelled before the first step; run the same command to start again."
+                    : $"cancelled at step {step}/{start.Options.MaxSteps}; checkpoint and reward model saved to {outputFolder}: run the same command to resume.");
+                return 130;
+            }
+        });
+        return command;
+    }
+
+    private static void Describe(RewardModelTrainingStart start, GptModel model, string modelFolder, Gpt.Sdk.Nn.Lora.LoraAdapter? adapter)
+    {
+        var c = model.Config;
+        string trained = adapter is not null
+            ? $"LoRA rank {adapter.Config.Rank} (alpha {adapter.Config.Alpha}) on {string.Join(", ", adapter.Config.TargetModules)}: " +
+              $"{adapter.Parameters.Count:N0} parameters and the score head"
+            : $"all {model.ParameterCount:N0} parameters and the score head";
+        Console.Error.WriteLine($"model: {modelFolder}: {c.LayerCount} layers, {c.HeadCount} heads, width {c.EmbeddingSize}, context {c.ContextLength}; training {trained}");
+        string evaluation = start.Evaluation is { } e ? $"; {e.Groups.Count:N0} prompts ({e.Count:N0} pairs) for evaluation" : "";
+        Console.Error.WriteLine($"data: {start.Train.Groups.Count:N0} training prompts ({start.Train.Count:N0} pairs){evaluation}; rows of at most {start.Options.SequenceLength} tokens");
+        if (start.SkippedLines.Count > 0)
+            Console.Error.WriteLine($"skipped {SftCommand.Examples(start.SkippedLines.Count)} longer than {start.Options.SequenceLength} tokens: {SftCommand.Lines(start.SkippedLines)}");
+        if (start.SkippedEvaluationLines.Count > 0)
+            Console.Error.WriteLine($"skipped {SftCommand.Examples(start.SkippedEvaluationLines.Count)} of the evaluation data longer than {start.Options.SequenceLength} tokens: {SftCommand.Lines(start.SkippedEvaluationLines)}");
+        if (start.ResumedFromStep is { } step) Console.Error.WriteLine($"resuming from step {step}");
+    }
+}
