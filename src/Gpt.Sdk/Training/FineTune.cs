@@ -19,27 +19,17 @@ namespace Gpt.Sdk.Training;
 ///     .RunAsync(progress, cancellationToken);
 /// </code>
 /// </summary>
-public sealed class FineTune
+public sealed class FineTune : TrainingRun<FineTune, SftDataset, SftDataOptions>
 {
-    private readonly GptModel _model;
-    private readonly ITokenizer _tokenizer;
-    private (LoraConfig Config, string Name, ulong Seed)? _lora;
-    private Func<SftDataOptions, SftDataset>? _data;
-    private Func<SftDataOptions, SftDataset>? _evaluationData;
-    private double _heldOut;
     private bool _pack;
-    private Func<SftDataOptions, SftDataOptions> _dataOptions = o => o;
-    private TrainingOptions _options = DefaultOptions;
-    private string? _output;
     private Action<FineTuneStart>? _starting;
 
     private FineTune(GptModel model, ITokenizer tokenizer)
+        : base(model, tokenizer, DefaultOptions, "default", (data, fraction, seed) => data.Split(fraction, seed), data => data.SkippedLines)
     {
-        _model = model;
-        _tokenizer = tokenizer;
     }
 
-    /// <summary>The hyper-parameters a run starts from, before <see cref="WithOptions"/> edits them: a short run at a
+    /// <summary>The hyper-parameters a run starts from, before <c>WithOptions</c> edits them: a short run at a
     /// learning rate suited to adapting a trained model (pretraining's defaults would undo what the model knows).</summary>
     public static TrainingOptions DefaultOptions { get; } =
         new() { MaxSteps = 200, LearningRate = 1e-4f, MinLearningRate = 1e-5f, WarmupSteps = 10, BatchSize = 4, EvalInterval = 50 };
@@ -50,22 +40,12 @@ public sealed class FineTune
     public static FineTune For(GptModel model, ITokenizer tokenizer) =>
         new(model ?? throw new ArgumentNullException(nameof(model)), tokenizer ?? throw new ArgumentNullException(nameof(tokenizer)));
 
-    /// <summary>Trains a new LoRA adapter instead of every weight (the base is frozen and shared).</summary>
-    /// <param name="config">Rank, alpha, dropout and target modules.</param>
-    /// <param name="name">The adapter's name on the model.</param>
-    /// <param name="seed">Seed of A's initial values.</param>
-    public FineTune WithLora(LoraConfig config, string name = "default", ulong seed = 0)
-    {
-        _lora = ((config ?? throw new ArgumentNullException(nameof(config))).Validate(), name, seed);
-        return this;
-    }
-
     /// <summary>Trains on a JSONL file of SFT examples (prompt/completion, messages, or edit).</summary>
     /// <param name="path">The file.</param>
     public FineTune OnSftData(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        _data = o => SftDataset.Load(path, _tokenizer, o);
+        Data = (o, ct) => SftDataset.Load(path, Tokenizer, o, ct);
         return this;
     }
 
@@ -74,25 +54,7 @@ public sealed class FineTune
     public FineTune OnSftData(IEnumerable<SftExample> examples)
     {
         var list = (examples ?? throw new ArgumentNullException(nameof(examples))).ToList();
-        _data = o => SftDataset.FromExamples(list, _tokenizer, o);
-        return this;
-    }
-
-    /// <summary>Evaluates on a held-out JSONL file instead of a split of the training data.</summary>
-    /// <param name="path">The file.</param>
-    public FineTune WithEvaluationData(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        _evaluationData = o => SftDataset.Load(path, _tokenizer, o);
-        return this;
-    }
-
-    /// <summary>Keeps a seeded fraction of the training examples out for periodic evaluation.</summary>
-    /// <param name="fraction">In (0, 1).</param>
-    public FineTune HoldOut(double fraction)
-    {
-        if (!(fraction > 0 && fraction < 1)) throw new ArgumentOutOfRangeException(nameof(fraction), $"the held-out fraction must be in (0, 1), got {fraction}.");
-        _heldOut = fraction;
+        Data = (o, ct) => SftDataset.FromExamples(list, Tokenizer, o, ct);
         return this;
     }
 
@@ -101,22 +63,6 @@ public sealed class FineTune
     public FineTune Packed(bool pack = true)
     {
         _pack = pack;
-        return this;
-    }
-
-    /// <summary>Adjusts how data is rendered (loss on all tokens, over-long examples, chat template).</summary>
-    /// <param name="configure">Edits the options; the sequence length comes from the training options.</param>
-    public FineTune WithDataOptions(Func<SftDataOptions, SftDataOptions> configure)
-    {
-        _dataOptions = configure ?? throw new ArgumentNullException(nameof(configure));
-        return this;
-    }
-
-    /// <summary>Adjusts the hyper-parameters (batch size, sequence length, steps, learning rate, seed, ...).</summary>
-    /// <param name="configure">Edits the defaults.</param>
-    public FineTune WithOptions(Func<TrainingOptions, TrainingOptions> configure)
-    {
-        _options = (configure ?? throw new ArgumentNullException(nameof(configure)))(_options);
         return this;
     }
 
@@ -130,18 +76,6 @@ public sealed class FineTune
         return this;
     }
 
-    /// <summary>Saves the result to <paramref name="directory"/> and keeps the run's checkpoint there, so running again resumes:
-    /// with LoRA a PEFT adapter folder (<c>PeftAdapterFiles.Save</c>), otherwise a complete model folder with its tokenizer
-    /// (<see cref="GptModel.Save(string, ITokenizer)"/>, so the tokenizer must be a <see cref="BpeTokenizer"/> or
-    /// <see cref="CharTokenizer"/>), which <c>GptModel.FromPretrained</c>, <c>AddGpt</c> and <c>gpt chat</c> open.</summary>
-    /// <param name="directory">The output folder.</param>
-    public FineTune SaveTo(string directory)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        _output = directory;
-        return this;
-    }
-
     /// <summary>Loads the data, adds the adapter, and trains: resuming from the output folder's checkpoint when there is
     /// one, saving the result at the end, and on cancellation saving both the checkpoint and a usable result before the
     /// <see cref="OperationCanceledException"/> propagates.</summary>
@@ -149,44 +83,24 @@ public sealed class FineTune
     /// <param name="cancellationToken">Stops the run between steps.</param>
     public async Task<FineTuneResult> RunAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (_data is null) throw new InvalidOperationException("no training data: call OnSftData first.");
+        if (Data is null) throw new InvalidOperationException("no training data: call OnSftData first.");
         // A full fine-tune saves a model folder with its tokenizer: refuse one that cannot be saved now, not after training.
-        TrainedOutput.EnsureSavable(_output, _lora is not null, _tokenizer);
-        var options = SavingRun.Options(_options, _output, _model.Config);
-        var dataOptions = _dataOptions(new SftDataOptions { SequenceLength = options.SequenceLength, VocabularySize = _model.Config.VocabularySize }).Validate();
-        var (train, heldOut, skipped, skippedEvaluation) = await Task.Run(() => LoadData(dataOptions, options.Seed), cancellationToken).ConfigureAwait(false);
+        TrainedOutput.EnsureSavable(Output, Lora is not null, Tokenizer);
+        var options = SavingRun.Options(Options, Output, Model.Config);
+        var dataOptions = DataOptions(new SftDataOptions { SequenceLength = options.SequenceLength, VocabularySize = Model.Config.VocabularySize }).Validate();
+        var (train, heldOut, skipped, skippedEvaluation) = await Task.Run(() => LoadData(dataOptions, options.Seed, cancellationToken), cancellationToken).ConfigureAwait(false);
 
-        LoraAdapter? adapter = null;
-        if (_lora is { } lora) adapter = _model.AddLoraAdapter(lora.Name, lora.Config, lora.Seed);
+        var adapter = AddAdapter();
         var objective = new NextTokenObjective(
             new SftBatchSource(train, options.BatchSize, options.Seed, _pack),
             heldOut is null ? null : new SftBatchSource(heldOut, options.BatchSize, options.Seed, _pack));
-        using var trainer = new Trainer(_model, objective, options, adapter);
+        using var trainer = new Trainer(Model, objective, options, adapter);
         bool resumed = trainer.TryResume();
         _starting?.Invoke(new FineTuneStart(train, heldOut, skipped, skippedEvaluation, resumed ? trainer.Step : null, options));
-        var result = await SavingRun.RunAsync(trainer, () => Save(adapter), progress, cancellationToken).ConfigureAwait(false);
-        return new FineTuneResult(result, adapter, _output, skipped.Count);
+        var result = await SavingRun.RunAsync(trainer, () => TrainedOutput.Save(Model, adapter, Tokenizer, Output), progress, cancellationToken).ConfigureAwait(false);
+        return new FineTuneResult(result, adapter, Output, skipped.Count);
     }
 
-    // The skipped lines are read before any split: a dataset made by Split no longer knows them.
-    private (SftDataset Train, SftDataset? Evaluation, IReadOnlyList<int> Skipped, IReadOnlyList<int> SkippedEvaluation) LoadData(
-        SftDataOptions options, ulong seed)
-    {
-        var all = _data!(options);
-        if (_evaluationData is not null)
-        {
-            var evaluation = _evaluationData(options);
-            return (all, evaluation, all.SkippedLines, evaluation.SkippedLines);
-        }
-
-        if (_heldOut > 0)
-        {
-            var (train, heldOut) = all.Split(_heldOut, seed);
-            return (train, heldOut, all.SkippedLines, []);
-        }
-
-        return (all, null, all.SkippedLines, []);
-    }
-
-    private void Save(LoraAdapter? adapter) => TrainedOutput.Save(_model, adapter, _tokenizer, _output);
+    private protected override SftDataset Load(string path, SftDataOptions options, CancellationToken cancellationToken) =>
+        SftDataset.Load(path, Tokenizer, options, cancellationToken);
 }

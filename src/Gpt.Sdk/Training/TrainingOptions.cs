@@ -50,7 +50,7 @@ public sealed record TrainingOptions
 
     /// <summary>Folder for checkpoints; none are written when null. A checkpoint is the run's state to resume, not a model
     /// folder: save the trained model with <c>GptModel.Save(folder, tokenizer)</c> (into this folder too, if you like, as
-    /// <c>gpt train</c> does), or let <see cref="FineTune.SaveTo"/> save it.</summary>
+    /// <c>gpt train</c> does), or let <c>FineTune.SaveTo</c> save it.</summary>
     public string? CheckpointDirectory { get; init; }
 
     /// <summary>Seed of data order and dropout.</summary>

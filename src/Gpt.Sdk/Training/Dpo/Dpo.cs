@@ -21,27 +21,17 @@ namespace Gpt.Sdk.Training;
 ///     .RunAsync(progress, cancellationToken);
 /// </code>
 /// </summary>
-public sealed class Dpo
+public sealed class Dpo : TrainingRun<Dpo, PreferenceDataset, PreferenceDataOptions>
 {
-    private readonly GptModel _model;
-    private readonly ITokenizer _tokenizer;
-    private (LoraConfig Config, string Name, ulong Seed)? _lora;
-    private Func<PreferenceDataOptions, CancellationToken, PreferenceDataset>? _data;
-    private Func<PreferenceDataOptions, CancellationToken, PreferenceDataset>? _evaluationData;
-    private double _heldOut;
-    private Func<PreferenceDataOptions, PreferenceDataOptions> _dataOptions = o => o;
     private DpoOptions _loss = new();
-    private TrainingOptions _options = DefaultOptions;
-    private string? _output;
     private Action<DpoStart>? _starting;
 
     private Dpo(GptModel model, ITokenizer tokenizer)
+        : base(model, tokenizer, DefaultOptions, "default", (data, fraction, seed) => data.Split(fraction, seed), data => data.SkippedLines)
     {
-        _model = model;
-        _tokenizer = tokenizer;
     }
 
-    /// <summary>The hyper-parameters a run starts from, before <see cref="WithOptions"/> edits them: <see cref="FineTune"/>'s,
+    /// <summary>The hyper-parameters a run starts from, before <c>WithOptions</c> edits them: <see cref="FineTune"/>'s,
     /// with <see cref="TrainingOptions.BatchSize"/> counting prompts (each brings its pairs, and each pair two sequences).</summary>
     public static TrainingOptions DefaultOptions { get; } = FineTune.DefaultOptions;
 
@@ -51,23 +41,13 @@ public sealed class Dpo
     public static Dpo For(GptModel model, ITokenizer tokenizer) =>
         new(model ?? throw new ArgumentNullException(nameof(model)), tokenizer ?? throw new ArgumentNullException(nameof(tokenizer)));
 
-    /// <summary>Trains a new LoRA adapter instead of every weight; the reference is then the base with the adapter off.</summary>
-    /// <param name="config">Rank, alpha, dropout and target modules.</param>
-    /// <param name="name">The adapter's name on the model.</param>
-    /// <param name="seed">Seed of A's initial values.</param>
-    public Dpo WithLora(LoraConfig config, string name = "default", ulong seed = 0)
-    {
-        _lora = ((config ?? throw new ArgumentNullException(nameof(config))).Validate(), name, seed);
-        return this;
-    }
-
     /// <summary>Trains on a JSONL file of preferences: <c>{"prompt", "chosen", "rejected"}</c> or
     /// <c>{"prompt", "responses": [best, ..., worst]}</c> per line (<see cref="PreferenceDataset.Load"/>).</summary>
     /// <param name="path">The file.</param>
     public Dpo OnPreferenceData(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        _data = (o, ct) => PreferenceDataset.Load(path, _tokenizer, o, ct);
+        Data = (o, ct) => PreferenceDataset.Load(path, Tokenizer, o, ct);
         return this;
     }
 
@@ -76,33 +56,7 @@ public sealed class Dpo
     public Dpo OnPreferenceData(IEnumerable<PreferenceExample> examples)
     {
         var list = (examples ?? throw new ArgumentNullException(nameof(examples))).ToList();
-        _data = (o, ct) => PreferenceDataset.FromExamples(list, _tokenizer, o, ct);
-        return this;
-    }
-
-    /// <summary>Evaluates on a held-out JSONL file of preferences instead of a split of the training data.</summary>
-    /// <param name="path">The file.</param>
-    public Dpo WithEvaluationData(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        _evaluationData = (o, ct) => PreferenceDataset.Load(path, _tokenizer, o, ct);
-        return this;
-    }
-
-    /// <summary>Keeps a seeded fraction of the prompts (with all their pairs) out for periodic evaluation.</summary>
-    /// <param name="fraction">In (0, 1).</param>
-    public Dpo HoldOut(double fraction)
-    {
-        if (!(fraction > 0 && fraction < 1)) throw new ArgumentOutOfRangeException(nameof(fraction), $"the held-out fraction must be in (0, 1), got {fraction}.");
-        _heldOut = fraction;
-        return this;
-    }
-
-    /// <summary>Adjusts how data is read (over-long lines: skip or refuse).</summary>
-    /// <param name="configure">Edits the options; the sequence length comes from the training options.</param>
-    public Dpo WithDataOptions(Func<PreferenceDataOptions, PreferenceDataOptions> configure)
-    {
-        _dataOptions = configure ?? throw new ArgumentNullException(nameof(configure));
+        Data = (o, ct) => PreferenceDataset.FromExamples(list, Tokenizer, o, ct);
         return this;
     }
 
@@ -111,14 +65,6 @@ public sealed class Dpo
     public Dpo WithLoss(Func<DpoOptions, DpoOptions> configure)
     {
         _loss = (configure ?? throw new ArgumentNullException(nameof(configure)))(_loss);
-        return this;
-    }
-
-    /// <summary>Adjusts the hyper-parameters (prompts per batch, sequence length, steps, learning rate, seed, ...).</summary>
-    /// <param name="configure">Edits the defaults.</param>
-    public Dpo WithOptions(Func<TrainingOptions, TrainingOptions> configure)
-    {
-        _options = (configure ?? throw new ArgumentNullException(nameof(configure)))(_options);
         return this;
     }
 
@@ -131,17 +77,6 @@ public sealed class Dpo
         return this;
     }
 
-    /// <summary>Saves the result to <paramref name="directory"/> and keeps the run's checkpoint and metrics.jsonl there, so
-    /// running again resumes: with LoRA a PEFT adapter folder, otherwise a complete model folder with its tokenizer (which
-    /// must then be a <see cref="BpeTokenizer"/> or <see cref="CharTokenizer"/>).</summary>
-    /// <param name="directory">The output folder.</param>
-    public Dpo SaveTo(string directory)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        _output = directory;
-        return this;
-    }
-
     /// <summary>Loads the data, computes the reference log-probabilities, adds the adapter, and trains: resuming from the
     /// output folder's checkpoint when there is one, saving the result at the end, and on cancellation saving both the
     /// checkpoint and a usable result before the <see cref="OperationCanceledException"/> propagates.</summary>
@@ -151,43 +86,25 @@ public sealed class Dpo
     /// <exception cref="TrainingDataException">A line of the data is bad (named with its file and line).</exception>
     public async Task<FineTuneResult> RunAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (_data is null) throw new InvalidOperationException("no preference data: call OnPreferenceData first.");
-        TrainedOutput.EnsureSavable(_output, _lora is not null, _tokenizer);
+        if (Data is null) throw new InvalidOperationException("no preference data: call OnPreferenceData first.");
+        TrainedOutput.EnsureSavable(Output, Lora is not null, Tokenizer);
         var loss = _loss.Validate();
-        var options = SavingRun.Options(_options, _output, _model.Config);
-        var dataOptions = _dataOptions(new PreferenceDataOptions { SequenceLength = options.SequenceLength, VocabularySize = _model.Config.VocabularySize }).Validate();
+        var options = SavingRun.Options(Options, Output, Model.Config);
+        var dataOptions = DataOptions(new PreferenceDataOptions { SequenceLength = options.SequenceLength, VocabularySize = Model.Config.VocabularySize }).Validate();
         var (train, heldOut, skipped, skippedEvaluation) = await Task.Run(() => LoadData(dataOptions, options.Seed, cancellationToken), cancellationToken).ConfigureAwait(false);
         // Before the adapter exists and before a checkpoint is restored: the reference is the model as given.
-        var objective = await Task.Run(() => DpoObjective.Create(_model, train, heldOut, loss, options.BatchSize, options.Seed, null, cancellationToken),
+        var objective = await Task.Run(() => DpoObjective.Create(Model, train, heldOut, loss, options.BatchSize, options.Seed, null, cancellationToken),
             cancellationToken).ConfigureAwait(false);
 
-        LoraAdapter? adapter = null;
-        if (_lora is { } lora) adapter = _model.AddLoraAdapter(lora.Name, lora.Config, lora.Seed);
-        using var trainer = new Trainer(_model, objective, options, adapter);
+        var adapter = AddAdapter();
+        using var trainer = new Trainer(Model, objective, options, adapter);
         bool resumed = trainer.TryResume();
         _starting?.Invoke(new DpoStart(train, heldOut, skipped, skippedEvaluation, resumed ? trainer.Step : null, options, loss));
-        var result = await SavingRun.RunAsync(trainer, () => TrainedOutput.Save(_model, adapter, _tokenizer, _output), progress, cancellationToken)
+        var result = await SavingRun.RunAsync(trainer, () => TrainedOutput.Save(Model, adapter, Tokenizer, Output), progress, cancellationToken)
             .ConfigureAwait(false);
-        return new FineTuneResult(result, adapter, _output, skipped.Count);
+        return new FineTuneResult(result, adapter, Output, skipped.Count);
     }
 
-    // The skipped lines are read before any split: a dataset made by Split no longer knows them.
-    private (PreferenceDataset Train, PreferenceDataset? Evaluation, IReadOnlyList<int> Skipped, IReadOnlyList<int> SkippedEvaluation) LoadData(
-        PreferenceDataOptions options, ulong seed, CancellationToken cancellationToken)
-    {
-        var all = _data!(options, cancellationToken);
-        if (_evaluationData is not null)
-        {
-            var evaluation = _evaluationData(options, cancellationToken);
-            return (all, evaluation, all.SkippedLines, evaluation.SkippedLines);
-        }
-
-        if (_heldOut > 0)
-        {
-            var (train, heldOut) = all.Split(_heldOut, seed);
-            return (train, heldOut, all.SkippedLines, []);
-        }
-
-        return (all, null, all.SkippedLines, []);
-    }
+    private protected override PreferenceDataset Load(string path, PreferenceDataOptions options, CancellationToken cancellationToken) =>
+        PreferenceDataset.Load(path, Tokenizer, options, cancellationToken);
 }

@@ -21,26 +21,16 @@ namespace Gpt.Sdk.Training;
 /// float score = rewardModel.Score("Q: 2+2?", " A: 4.");
 /// </code>
 /// </summary>
-public sealed class RewardModelTraining
+public sealed class RewardModelTraining : TrainingRun<RewardModelTraining, PreferenceDataset, PreferenceDataOptions>
 {
-    private readonly GptModel _model;
-    private readonly ITokenizer _tokenizer;
-    private (LoraConfig Config, string Name, ulong Seed)? _lora;
-    private Func<PreferenceDataOptions, PreferenceDataset>? _data;
-    private Func<PreferenceDataOptions, PreferenceDataset>? _evaluationData;
-    private double _heldOut;
-    private Func<PreferenceDataOptions, PreferenceDataOptions> _dataOptions = o => o;
-    private TrainingOptions _options = DefaultOptions;
-    private string? _output;
     private Action<RewardModelTrainingStart>? _starting;
 
     private RewardModelTraining(GptModel model, ITokenizer tokenizer)
+        : base(model, tokenizer, DefaultOptions, "reward", (data, fraction, seed) => data.Split(fraction, seed), data => data.SkippedLines)
     {
-        _model = model;
-        _tokenizer = tokenizer;
     }
 
-    /// <summary>The hyper-parameters a run starts from, before <see cref="WithOptions"/> edits them: those of
+    /// <summary>The hyper-parameters a run starts from, before <c>WithOptions</c> edits them: those of
     /// <see cref="FineTune.DefaultOptions"/> (a reward model adapts a trained model too), where
     /// <see cref="TrainingOptions.BatchSize"/> counts prompts: each brings its pairs, two rows each.</summary>
     public static TrainingOptions DefaultOptions => FineTune.DefaultOptions;
@@ -51,24 +41,13 @@ public sealed class RewardModelTraining
     public static RewardModelTraining For(GptModel model, ITokenizer tokenizer) =>
         new(model ?? throw new ArgumentNullException(nameof(model)), tokenizer ?? throw new ArgumentNullException(nameof(tokenizer)));
 
-    /// <summary>Trains a new LoRA adapter and the head instead of every weight (the base is frozen); the saved reward model
-    /// has the adapter merged into its weights.</summary>
-    /// <param name="config">Rank, alpha, dropout and target modules.</param>
-    /// <param name="name">The adapter's name on the model.</param>
-    /// <param name="seed">Seed of A's initial values.</param>
-    public RewardModelTraining WithLora(LoraConfig config, string name = "reward", ulong seed = 0)
-    {
-        _lora = ((config ?? throw new ArgumentNullException(nameof(config))).Validate(), name, seed);
-        return this;
-    }
-
     /// <summary>Trains on a JSONL file of preferences: <c>{"prompt", "chosen", "rejected"}</c> or
     /// <c>{"prompt", "responses": [best, ..., worst]}</c> per line (see <see cref="PreferenceDataset.Load"/>).</summary>
     /// <param name="path">The file.</param>
     public RewardModelTraining OnPreferenceData(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        _data = o => PreferenceDataset.Load(path, _tokenizer, o);
+        Data = (o, ct) => PreferenceDataset.Load(path, Tokenizer, o, ct);
         return this;
     }
 
@@ -77,42 +56,7 @@ public sealed class RewardModelTraining
     public RewardModelTraining OnPreferenceData(IEnumerable<PreferenceExample> examples)
     {
         var list = (examples ?? throw new ArgumentNullException(nameof(examples))).ToList();
-        _data = o => PreferenceDataset.FromExamples(list, _tokenizer, o);
-        return this;
-    }
-
-    /// <summary>Evaluates on a JSONL file of preferences instead of a split of the training data.</summary>
-    /// <param name="path">The file.</param>
-    public RewardModelTraining WithEvaluationData(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        _evaluationData = o => PreferenceDataset.Load(path, _tokenizer, o);
-        return this;
-    }
-
-    /// <summary>Keeps a seeded fraction of the prompts (with all their pairs) out for evaluation: its pairwise accuracy is
-    /// the run's <c>validation_accuracy</c>.</summary>
-    /// <param name="fraction">In (0, 1).</param>
-    public RewardModelTraining HoldOut(double fraction)
-    {
-        if (!(fraction > 0 && fraction < 1)) throw new ArgumentOutOfRangeException(nameof(fraction), $"the held-out fraction must be in (0, 1), got {fraction}.");
-        _heldOut = fraction;
-        return this;
-    }
-
-    /// <summary>Adjusts how data is read (over-long lines skipped or refused).</summary>
-    /// <param name="configure">Edits the options; the sequence length comes from the training options.</param>
-    public RewardModelTraining WithDataOptions(Func<PreferenceDataOptions, PreferenceDataOptions> configure)
-    {
-        _dataOptions = configure ?? throw new ArgumentNullException(nameof(configure));
-        return this;
-    }
-
-    /// <summary>Adjusts the hyper-parameters (prompts per batch, sequence length, steps, learning rate, seed, ...).</summary>
-    /// <param name="configure">Edits the defaults.</param>
-    public RewardModelTraining WithOptions(Func<TrainingOptions, TrainingOptions> configure)
-    {
-        _options = (configure ?? throw new ArgumentNullException(nameof(configure)))(_options);
+        Data = (o, ct) => PreferenceDataset.FromExamples(list, Tokenizer, o, ct);
         return this;
     }
 
@@ -125,17 +69,6 @@ public sealed class RewardModelTraining
         return this;
     }
 
-    /// <summary>Saves the reward model folder to <paramref name="directory"/> (<see cref="RewardModel.Save"/>: a model folder
-    /// with its tokenizer and <c>score_head.safetensors</c>) and keeps the run's checkpoint there, so running again resumes.
-    /// The tokenizer must be a <see cref="BpeTokenizer"/> or <see cref="CharTokenizer"/>.</summary>
-    /// <param name="directory">The output folder.</param>
-    public RewardModelTraining SaveTo(string directory)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(directory);
-        _output = directory;
-        return this;
-    }
-
     /// <summary>Loads the data, adds the head (and the adapter), and trains: resuming from the output folder's checkpoint
     /// when there is one, saving the reward model at the end, and on cancellation saving both the checkpoint and a usable
     /// reward model before the <see cref="OperationCanceledException"/> propagates.</summary>
@@ -145,23 +78,22 @@ public sealed class RewardModelTraining
     /// <returns>The run's figures and the trained reward model (dispose it: it owns the head, not the model).</returns>
     public async Task<RewardModelTrainingResult> RunAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (_data is null) throw new InvalidOperationException("no training data: call OnPreferenceData first.");
-        if (_output is not null) TokenizerFiles.EnsureSavable(_tokenizer, "tokenizer");
-        var options = SavingRun.Options(_options, _output, _model.Config);
-        var dataOptions = _dataOptions(new PreferenceDataOptions { SequenceLength = options.SequenceLength, VocabularySize = _model.Config.VocabularySize }).Validate();
-        var (train, heldOut, skipped, skippedEvaluation) = await Task.Run(() => LoadData(dataOptions, options.Seed), cancellationToken).ConfigureAwait(false);
+        if (Data is null) throw new InvalidOperationException("no training data: call OnPreferenceData first.");
+        if (Output is not null) TokenizerFiles.EnsureSavable(Tokenizer, "tokenizer");
+        var options = SavingRun.Options(Options, Output, Model.Config);
+        var dataOptions = DataOptions(new PreferenceDataOptions { SequenceLength = options.SequenceLength, VocabularySize = Model.Config.VocabularySize }).Validate();
+        var (train, heldOut, skipped, skippedEvaluation) = await Task.Run(() => LoadData(dataOptions, options.Seed, cancellationToken), cancellationToken).ConfigureAwait(false);
 
-        LoraAdapter? adapter = null;
-        if (_lora is { } lora) adapter = _model.AddLoraAdapter(lora.Name, lora.Config, lora.Seed);
-        var rewardModel = RewardModel.Create(_model, _tokenizer, options.Seed, adapter);
+        var adapter = AddAdapter();
+        var rewardModel = RewardModel.Create(Model, Tokenizer, options.Seed, adapter);
         try
         {
             var objective = new RewardModelObjective(rewardModel.Head, train, heldOut, options.BatchSize, options.Seed);
-            using var trainer = new Trainer(_model, objective, options, adapter);
+            using var trainer = new Trainer(Model, objective, options, adapter);
             bool resumed = trainer.TryResume();
             _starting?.Invoke(new RewardModelTrainingStart(train, heldOut, skipped, skippedEvaluation, resumed ? trainer.Step : null, options));
             var result = await SavingRun.RunAsync(trainer, () => Save(rewardModel), progress, cancellationToken).ConfigureAwait(false);
-            return new RewardModelTrainingResult(result, trainer.LastEvaluationMetrics, rewardModel, _output, skipped.Count);
+            return new RewardModelTrainingResult(result, trainer.LastEvaluationMetrics, rewardModel, Output, skipped.Count);
         }
         catch
         {
@@ -170,28 +102,11 @@ public sealed class RewardModelTraining
         }
     }
 
+    private protected override PreferenceDataset Load(string path, PreferenceDataOptions options, CancellationToken cancellationToken) =>
+        PreferenceDataset.Load(path, Tokenizer, options, cancellationToken);
+
     private void Save(RewardModel rewardModel)
     {
-        if (_output is not null) rewardModel.Save(_output);
-    }
-
-    // The skipped lines are read before any split: a dataset made by Split no longer knows them.
-    private (PreferenceDataset Train, PreferenceDataset? Evaluation, IReadOnlyList<int> Skipped, IReadOnlyList<int> SkippedEvaluation) LoadData(
-        PreferenceDataOptions options, ulong seed)
-    {
-        var all = _data!(options);
-        if (_evaluationData is not null)
-        {
-            var evaluation = _evaluationData(options);
-            return (all, evaluation, all.SkippedLines, evaluation.SkippedLines);
-        }
-
-        if (_heldOut > 0)
-        {
-            var (train, heldOut) = all.Split(_heldOut, seed);
-            return (train, heldOut, all.SkippedLines, []);
-        }
-
-        return (all, null, all.SkippedLines, []);
+        if (Output is not null) rewardModel.Save(Output);
     }
 }
