@@ -62,11 +62,15 @@ internal static class SftCommand
         var checkpointInterval = new Option<int>("--checkpoint-interval") { Description = "Steps between checkpoints (0: at the end and on Ctrl+C only).", DefaultValueFactory = _ => defaults.CheckpointInterval };
         var seed = new Option<ulong>("--seed") { Description = "Seed of data order, dropout, the held-out split and the adapter's initial values.", DefaultValueFactory = _ => defaults.Seed };
         var device = DeviceOption.Create();
+        var distributed = DistributedOption.Create();
+        var collectiveTimeout = DistributedOption.CreateTimeout();
+        var logSteps = new Option<bool>("--log-steps") { Description = "Write a progress line for every step (loss to six decimals) instead of a live line." };
 
         var command = GracefulCancel.Enable(new Command("sft", "Fine-tune a model on JSONL examples: every weight, or a LoRA adapter.")
         {
             model, data, output, rank, alpha, loraDropout, targets, rsLora, pack, evalData, heldOut, allTokens, overlong, batch, context, steps,
             accumulation, learningRate, minLearningRate, warmup, weightDecay, clip, evalInterval, evalBatches, checkpointInterval, seed, device,
+            distributed, collectiveTimeout, logSteps,
         });
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -81,7 +85,10 @@ internal static class SftCommand
             if (heldOutFraction is { } f && !(f > 0 && f < 1))
                 throw new ArgumentException($"--held-out is the fraction of examples kept out for evaluation, between 0 and 1 (e.g. 0.1); got {f}.");
 
+            DistributedOption.ShareCores(parse, distributed);
             var target = DeviceOption.Open(parse, device);
+            using var communicator = DistributedOption.Open(parse, distributed, collectiveTimeout, target);
+            bool root = communicator.Rank == 0;
             string modelFolder = parse.GetValue(model)!.FullName;
             var tokenizer = TokenizerFiles.Load(modelFolder);
             using var gpt = GptModel.FromPretrained(modelFolder, target);
@@ -102,7 +109,8 @@ internal static class SftCommand
                     GradientClip = parse.GetValue(clip), EvalInterval = parse.GetValue(evalInterval), EvalBatches = parse.GetValue(evalBatches),
                     CheckpointInterval = parse.GetValue(checkpointInterval), Seed = parse.GetValue(seed),
                 })
-                .SaveTo(outputFolder);
+                .SaveTo(outputFolder)
+                .DataParallel(communicator);
             if (loraConfig is not null) run.WithLora(loraConfig, AdapterName, parse.GetValue(seed));
             if (evaluationFile is not null) run.WithEvaluationData(evaluationFile.FullName);
             if (heldOutFraction is { } fraction) run.HoldOut(fraction);
@@ -113,13 +121,14 @@ internal static class SftCommand
             run.OnStarting(s =>
             {
                 start = s;
-                Describe(s, gpt, modelFolder);
+                if (root) Describe(s, gpt, modelFolder);
             });
-            var progress = new ConsoleProgress();
+            var progress = new ConsoleProgress(parse.GetValue(logSteps));
             string what = loraConfig is null ? "model" : "adapter";
             try
             {
-                var result = await run.RunAsync(progress, interrupt.Token);
+                var result = await DistributedOption.RunOnEveryRank(communicator, () => run.RunAsync(root ? progress : null, interrupt.Token));
+                if (!root) return 0;
                 progress.EndLine();
                 var training = result.Training;
                 string losses = (float.IsFinite(training.FinalLoss) ? $", loss {training.FinalLoss:F4}" : "") +
@@ -132,6 +141,7 @@ internal static class SftCommand
             }
             catch (OperationCanceledException) when (start is not null)
             {
+                if (!root) return 130;
                 progress.EndLine();
                 int step = Math.Max(progress.LastStep, start.ResumedFromStep ?? 0);
                 Console.Error.WriteLine(step == 0

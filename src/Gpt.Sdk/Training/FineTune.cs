@@ -28,6 +28,7 @@ public sealed class FineTune
     private Func<SftDataOptions, SftDataset>? _evaluationData;
     private double _heldOut;
     private bool _pack;
+    private Communicator? _communicator;
     private Func<SftDataOptions, SftDataOptions> _dataOptions = o => o;
     private TrainingOptions _options = DefaultOptions;
     private string? _output;
@@ -120,6 +121,15 @@ public sealed class FineTune
         return this;
     }
 
+    /// <summary>Trains data-parallel over <paramref name="communicator"/>'s ranks (every rank runs the same fine-tune, with
+    /// <see cref="TrainingOptions.BatchSize"/> per rank); rank 0 alone writes the checkpoint and the result.</summary>
+    /// <param name="communicator">The ranks, e.g. <see cref="Communicator.Mpi"/>.</param>
+    public FineTune DataParallel(Communicator communicator)
+    {
+        _communicator = communicator ?? throw new ArgumentNullException(nameof(communicator));
+        return this;
+    }
+
     /// <summary>Calls <paramref name="report"/> when the run is ready, before its first step: the data is loaded (with the
     /// over-long examples that were left out), the adapter added and the checkpoint, if any, restored. Throwing from it
     /// stops the run before anything is written.</summary>
@@ -163,7 +173,7 @@ public sealed class FineTune
         var objective = new NextTokenObjective(
             new SftBatchSource(train, options.BatchSize, options.Seed, _pack),
             heldOut is null ? null : new SftBatchSource(heldOut, options.BatchSize, options.Seed, _pack));
-        using var trainer = new Trainer(_model, objective, options, adapter);
+        using var trainer = new Trainer(_model, objective, options, adapter, _communicator);
         bool resumed = trainer.TryResume();
         _starting?.Invoke(new FineTuneStart(train, heldOut, skipped, skippedEvaluation, resumed ? trainer.Step : null, options));
         try
@@ -201,7 +211,7 @@ public sealed class FineTune
 
     private void Save(LoraAdapter? adapter)
     {
-        if (_output is null) return;
+        if (_output is null || _communicator is { Rank: > 0 }) return;
         if (adapter is not null)
         {
             PeftAdapterFiles.Save(adapter, _output);
