@@ -39,14 +39,14 @@ internal sealed unsafe class NcclCommunicator : Communicator
 
     public override string Name { get; }
 
-    /// <summary>Loads NCCL (before MPI starts, so a missing library is reported without touching MPI), then joins.</summary>
+    /// <summary>Loads NCCL (first, so a missing library is reported before anything else is checked or MPI starts), then joins.</summary>
     public static NcclCommunicator Start(Device device, CommunicatorOptions options)
     {
         ArgumentNullException.ThrowIfNull(device);
         options.Validate();
+        var nccl = NcclLibrary.Load(options.NcclLibrary);
         if (device.Kind != DeviceKind.Cuda)
             throw new NotSupportedException($"NCCL all-reduces CUDA device buffers, but the device is {device.Name}; use MPI for CPU or OpenCL runs.");
-        var nccl = NcclLibrary.Load(options.NcclLibrary);
         var mpi = MpiCommunicator.Start(options);
         try
         {
