@@ -14,6 +14,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(DecodeBenchCommand.Create());
         bench.Subcommands.Add(SftBenchCommand.Create());
         bench.Subcommands.Add(EvalBenchCommand.Create());
+        bench.Subcommands.Add(AllReduceBenchCommand.Create());
         return bench;
     }
 }

@@ -18,6 +18,7 @@ namespace Gpt.Sdk.Training;
 internal sealed unsafe class MpiCommunicator : Communicator
 {
     private const int WaitingTag = 0x6770;
+    private static readonly TimeSpan YieldingWait = TimeSpan.FromSeconds(2);
     private static readonly Lock StartGate = new();
     private static MpiCommunicator? _started;
     private static bool _finalized;
@@ -157,9 +158,10 @@ internal sealed unsafe class MpiCommunicator : Communicator
         if (writeBack) device.Upload<float>(host, bucket);
     }
 
-    // Polls the request until it completes or the deadline passes. Spins first (a collective of a step usually completes
-    // within microseconds of the last rank's arrival), then yields, then sleeps: a rank waiting for a slow peer must not
-    // take the core that peer computes on.
+    // Polls the request until it completes or the deadline passes. Open MPI moves a non-blocking collective on only inside
+    // MPI_Test (no progress thread), one message fragment at a time, so a large all-reduce needs thousands of tests: the
+    // loop spins, then yields the core (to a peer's compute thread if one wants it) for a while, and sleeps between tests
+    // only once the wait is long enough to mean a peer is still computing (its evaluation, say).
     private void Wait(nint* request, string operation)
     {
         long sequence = ++_sequence;
@@ -189,7 +191,7 @@ internal sealed unsafe class MpiCommunicator : Communicator
             }
 
             if (polls < 20_000) Thread.SpinWait(20);
-            else if (waited < TimeSpan.FromMilliseconds(50)) Thread.Yield();
+            else if (waited < YieldingWait) Thread.Yield();
             else Thread.Sleep(1);
         }
     }
