@@ -64,8 +64,8 @@ internal static class DistributedOption
             _ => Communicator.SingleProcess(),
         };
         if (communicator.Size > 1 && communicator.Rank == 0)
-            Console.Error.WriteLine($"data-parallel: {communicator.Size} ranks over {communicator.Name}, {Environment.GetEnvironmentVariable("GPT_NUM_THREADS") ?? "all"} threads per rank; " +
-                $"progress shows rank 0 and global tokens/s");
+            Console.Error.WriteLine($"data-parallel: {communicator.Size} ranks over {communicator.Name}, threads per rank: " +
+                $"{Environment.GetEnvironmentVariable("GPT_NUM_THREADS") ?? "all cores"}; progress shows rank 0 and global tokens/s");
         return communicator;
     }
 
