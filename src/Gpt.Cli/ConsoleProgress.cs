@@ -13,27 +13,32 @@ internal sealed class ConsoleProgress(params (string Name, string Label)[] metri
     private DateTime _lastLine;
     private bool _lineOpen;
 
+    /// <summary>True to write a line for every step, with the loss to six decimals (for logs and comparisons of runs),
+    /// instead of a live line on a terminal and a line every five seconds elsewhere.</summary>
+    public bool EveryStep { get; init; }
+
     /// <summary>The last step reported, or 0 before the first.</summary>
     public int LastStep { get; private set; }
 
     public void Report(TrainingProgress p)
     {
         LastStep = p.Step;
-        string line = $"step {p.Step}/{p.MaxSteps} | loss {p.Loss:F4}{Shown(p.Metrics)} | lr {p.LearningRate:0.0e+0} | {p.TokensPerSecond:N0} tok/s | ETA {Format(p.Remaining)}";
+        string loss = p.Loss.ToString(EveryStep ? "F6" : "F4", System.Globalization.CultureInfo.InvariantCulture);
+        string line = $"step {p.Step}/{p.MaxSteps} | loss {loss}{Shown(p.Metrics)} | lr {p.LearningRate:0.0e+0} | {p.TokensPerSecond:N0} tok/s | ETA {Format(p.Remaining)}";
         if (p.Skipped) line += " | SKIPPED (non-finite loss or gradient)";
         if (p.ValidationLoss is { } validation)
         {
-            _out.WriteLine((_interactive ? "\r" : "") + line + $" | val {validation:F4}{Shown(p.ValidationMetrics)}");
+            _out.WriteLine((_interactive && !EveryStep ? "\r" : "") + line + $" | val {validation:F4}{Shown(p.ValidationMetrics)}");
             _lineOpen = false;
             return;
         }
 
-        if (_interactive)
+        if (_interactive && !EveryStep)
         {
             _out.Write("\r" + line + "   ");
             _lineOpen = true;
         }
-        else if (DateTime.UtcNow - _lastLine > TimeSpan.FromSeconds(5) || p.Step == p.MaxSteps)
+        else if (EveryStep || DateTime.UtcNow - _lastLine > TimeSpan.FromSeconds(5) || p.Step == p.MaxSteps)
         {
             _lastLine = DateTime.UtcNow;
             _out.WriteLine(line);

@@ -37,10 +37,13 @@ internal static class SftCommand
         overlong.AcceptOnlyFromAmong("skip", "refuse");
         var training = new TrainingArguments(defaults, "Rows per micro-batch.");
         var device = DeviceOption.Create();
+        var distributed = DistributedOption.Create();
+        var collectiveTimeout = DistributedOption.CreateTimeout();
+        var logSteps = new Option<bool>("--log-steps") { Description = "Write a progress line for every step (loss to six decimals) instead of a live line." };
 
         var command = GracefulCancel.Enable(new Command("sft", "Fine-tune a model on JSONL examples: every weight, or a LoRA adapter.")
         {
-            model, data, output, pack, evalData, heldOut, allTokens, overlong, device,
+            model, data, output, pack, evalData, heldOut, allTokens, overlong, device, distributed, collectiveTimeout, logSteps,
         });
         foreach (var option in lora.All.Concat(training.All)) command.Options.Add(option);
         command.SetAction(async (parse, cancellationToken) =>
@@ -56,7 +59,10 @@ internal static class SftCommand
             if (heldOutFraction is { } f && !(f > 0 && f < 1))
                 throw new ArgumentException($"--held-out is the fraction of examples kept out for evaluation, between 0 and 1 (e.g. 0.1); got {f}.");
 
+            DistributedOption.ShareCores(parse, distributed);
             var target = DeviceOption.Open(parse, device);
+            using var communicator = DistributedOption.Open(parse, distributed, collectiveTimeout, target);
+            bool root = communicator.Rank == 0;
             string modelFolder = parse.GetValue(model)!.FullName;
             var tokenizer = TokenizerFiles.Load(modelFolder);
             using var gpt = GptModel.FromPretrained(modelFolder, target);
@@ -70,7 +76,8 @@ internal static class SftCommand
                     OverlongExamples = refuseOverlong ? OverlongExampleHandling.Refuse : OverlongExampleHandling.Skip,
                 })
                 .WithOptions(o => training.Apply(parse, o, gpt.Config.ContextLength))
-                .SaveTo(outputFolder);
+                .SaveTo(outputFolder)
+                .DataParallel(communicator);
             if (loraConfig is not null) run.WithLora(loraConfig, AdapterName, parse.GetValue(training.Seed));
             if (evaluationFile is not null) run.WithEvaluationData(evaluationFile.FullName);
             if (heldOutFraction is { } fraction) run.HoldOut(fraction);
@@ -81,13 +88,14 @@ internal static class SftCommand
             run.OnStarting(s =>
             {
                 start = s;
-                Describe(s, gpt, modelFolder);
+                if (root) Describe(s, gpt, modelFolder);
             });
-            var progress = new ConsoleProgress();
+            var progress = new ConsoleProgress { EveryStep = parse.GetValue(logSteps) };
             string what = loraConfig is null ? "model" : "adapter";
             try
             {
-                var result = await run.RunAsync(progress, interrupt.Token);
+                var result = await DistributedOption.RunOnEveryRank(communicator, () => run.RunAsync(root ? progress : null, interrupt.Token));
+                if (!root) return 0;
                 progress.EndLine();
                 var outcome = result.Training;
                 string losses = (float.IsFinite(outcome.FinalLoss) ? $", loss {outcome.FinalLoss:F4}" : "") +
@@ -100,6 +108,7 @@ internal static class SftCommand
             }
             catch (OperationCanceledException) when (start is not null)
             {
+                if (!root) return 130;
                 progress.EndLine();
                 int step = Math.Max(progress.LastStep, start.ResumedFromStep ?? 0);
                 Console.Error.WriteLine(step == 0

@@ -31,69 +31,85 @@ internal static class TrainCommand
         var checkpointInterval = new Option<int>("--checkpoint-interval") { Description = "Steps between checkpoints.", DefaultValueFactory = _ => 250 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of initialisation, data order and dropout.", DefaultValueFactory = _ => 1337UL };
         var device = DeviceOption.Create();
+        var distributed = DistributedOption.Create();
+        var collectiveTimeout = DistributedOption.CreateTimeout();
+        var logSteps = new Option<bool>("--log-steps") { Description = "Write a progress line for every step (loss to six decimals) instead of a live line." };
 
         var command = GracefulCancel.Enable(new Command("train", "Pretrain a character-level GPT on a text file.")
         {
             data, output, layers, heads, width, context, dropout, batch, steps, accumulation, learningRate, minLearningRate, warmup,
             weightDecay, clip, evalInterval, evalBatches, checkpointInterval, seed, device,
+            distributed, collectiveTimeout, logSteps,
         });
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var interrupt = GracefulCancel.Listen(cancellationToken, "stopping after this step to save a checkpoint...");
+            DistributedOption.ShareCores(parse, distributed);
             var target = DeviceOption.Open(parse, device);
-            string text = await File.ReadAllTextAsync(parse.GetValue(data)!.FullName, interrupt.Token);
-            string folder = parse.GetValue(output)!.FullName;
-            // The model's shape and alphabet must be known before the model exists, so a checkpoint's config is read here;
-            // restoring its weights and state is the trainer's (TryResume).
-            string checkpointPath = Path.Combine(folder, Checkpoint.FileName);
-            bool resuming = File.Exists(checkpointPath);
-            var tokenizer = resuming ? CharTokenizer.Load(folder) : CharTokenizer.FromCorpus(text);
-            int[] tokens = tokenizer.Encode(text);
-            int split = (int)(tokens.Length * 0.9);
-            var config = resuming
-                ? Checkpoint.ReadState(checkpointPath).Config
-                : new GptConfig
+            using var communicator = DistributedOption.Open(parse, distributed, collectiveTimeout, target);
+            return await DistributedOption.RunOnEveryRank(communicator, async () =>
+            {
+                string text = await File.ReadAllTextAsync(parse.GetValue(data)!.FullName, interrupt.Token);
+                string folder = parse.GetValue(output)!.FullName;
+                // The model's shape and alphabet must be known before the model exists, so a checkpoint's config is read here;
+                // restoring its weights and state is the trainer's (TryResume).
+                string checkpointPath = Path.Combine(folder, Checkpoint.FileName);
+                bool resuming = File.Exists(checkpointPath);
+                var tokenizer = resuming ? CharTokenizer.Load(folder) : CharTokenizer.FromCorpus(text);
+                int[] tokens = tokenizer.Encode(text);
+                int split = (int)(tokens.Length * 0.9);
+                var config = resuming
+                    ? Checkpoint.ReadState(checkpointPath).Config
+                    : new GptConfig
+                    {
+                        VocabularySize = tokenizer.VocabularySize, ContextLength = parse.GetValue(context), EmbeddingSize = parse.GetValue(width),
+                        LayerCount = parse.GetValue(layers), HeadCount = parse.GetValue(heads), Dropout = parse.GetValue(dropout),
+                    };
+                var options = new TrainingOptions
                 {
-                    VocabularySize = tokenizer.VocabularySize, ContextLength = parse.GetValue(context), EmbeddingSize = parse.GetValue(width),
-                    LayerCount = parse.GetValue(layers), HeadCount = parse.GetValue(heads), Dropout = parse.GetValue(dropout),
+                    BatchSize = parse.GetValue(batch), SequenceLength = config.ContextLength, MaxSteps = parse.GetValue(steps),
+                    GradientAccumulationSteps = parse.GetValue(accumulation), LearningRate = parse.GetValue(learningRate),
+                    MinLearningRate = parse.GetValue(minLearningRate), WarmupSteps = parse.GetValue(warmup), WeightDecay = parse.GetValue(weightDecay),
+                    GradientClip = parse.GetValue(clip), EvalInterval = parse.GetValue(evalInterval), EvalBatches = parse.GetValue(evalBatches),
+                    CheckpointInterval = parse.GetValue(checkpointInterval), CheckpointDirectory = folder, Seed = parse.GetValue(seed),
                 };
-            var options = new TrainingOptions
-            {
-                BatchSize = parse.GetValue(batch), SequenceLength = config.ContextLength, MaxSteps = parse.GetValue(steps),
-                GradientAccumulationSteps = parse.GetValue(accumulation), LearningRate = parse.GetValue(learningRate),
-                MinLearningRate = parse.GetValue(minLearningRate), WarmupSteps = parse.GetValue(warmup), WeightDecay = parse.GetValue(weightDecay),
-                GradientClip = parse.GetValue(clip), EvalInterval = parse.GetValue(evalInterval), EvalBatches = parse.GetValue(evalBatches),
-                CheckpointInterval = parse.GetValue(checkpointInterval), CheckpointDirectory = folder, Seed = parse.GetValue(seed),
-            };
 
-            using var model = new GptModel(config, target, seed: options.Seed);
-            using var train = TokenDataset.FromTokens(tokens[..split]);
-            using var validation = TokenDataset.FromTokens(tokens[split..]);
-            using var trainer = new Trainer(model, train, validation, options);
-            // The alphabet goes in first: resuming after a crash that left only a checkpoint needs it (see above).
-            Directory.CreateDirectory(folder);
-            tokenizer.Save(folder);
-            if (trainer.TryResume()) Console.Error.WriteLine($"resuming from step {trainer.Step} ({trainer.CheckpointPath})");
+                using var model = new GptModel(config, target, seed: options.Seed);
+                using var train = TokenDataset.FromTokens(tokens[..split]);
+                using var validation = TokenDataset.FromTokens(tokens[split..]);
+                using var trainer = new Trainer(model, train, validation, options, communicator);
+                bool root = communicator.Rank == 0;
+                // The alphabet goes in first: resuming after a crash that left only a checkpoint needs it (see above).
+                if (root)
+                {
+                    Directory.CreateDirectory(folder);
+                    tokenizer.Save(folder);
+                }
 
-            Console.Error.WriteLine($"model: {config.LayerCount} layers, {config.HeadCount} heads, width {config.EmbeddingSize}, " +
-                $"context {config.ContextLength}, vocab {config.VocabularySize}: {model.ParameterCount:N0} parameters; {tokens.Length:N0} tokens");
-            var progress = new ConsoleProgress();
-            try
-            {
-                var result = await trainer.RunAsync(progress, interrupt.Token);
-                model.Save(folder, tokenizer);
-                progress.EndLine();
-                Console.Error.WriteLine($"done: {result.Steps} steps, loss {result.FinalLoss:F4}, validation {result.ValidationLoss:F4}, " +
-                    $"{result.SkippedSteps} skipped, {result.Elapsed:hh\\:mm\\:ss}; model saved to {folder}");
-                return 0;
-            }
-            catch (OperationCanceledException)
-            {
-                model.Save(folder, tokenizer);
-                progress.EndLine();
-                Console.Error.WriteLine($"cancelled at step {trainer.Step}; checkpoint saved, run the same command to resume.");
-                return 130;
-            }
+                if (trainer.TryResume() && root) Console.Error.WriteLine($"resuming from step {trainer.Step} ({trainer.CheckpointPath})");
+
+                if (root) Console.Error.WriteLine($"model: {config.LayerCount} layers, {config.HeadCount} heads, width {config.EmbeddingSize}, " +
+                    $"context {config.ContextLength}, vocab {config.VocabularySize}: {model.ParameterCount:N0} parameters; {tokens.Length:N0} tokens");
+                var progress = new ConsoleProgress { EveryStep = parse.GetValue(logSteps) };
+                try
+                {
+                    var result = await trainer.RunAsync(root ? progress : null, interrupt.Token);
+                    if (!root) return 0;
+                    model.Save(folder, tokenizer);
+                    progress.EndLine();
+                    Console.Error.WriteLine($"done: {result.Steps} steps, loss {result.FinalLoss:F4}, validation {result.ValidationLoss:F4}, " +
+                        $"{result.SkippedSteps} skipped, {result.Elapsed:hh\\:mm\\:ss}; model saved to {folder}");
+                    return 0;
+                }
+                catch (OperationCanceledException)
+                {
+                    if (!root) return 130;
+                    model.Save(folder, tokenizer);
+                    progress.EndLine();
+                    Console.Error.WriteLine($"cancelled at step {trainer.Step}; checkpoint saved, run the same command to resume.");
+                    return 130;
+                }
+            });
         });
         return command;
     }

@@ -22,6 +22,14 @@ public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
     /// <summary>Number of elements.</summary>
     public long Length { get; }
 
+    /// <summary>The address of the first element when the memory is ordinary host memory (the CPU device's buffers), so a
+    /// native library such as MPI can read and write it in place; 0 for memory on a GPU, which must be copied first.</summary>
+    public virtual nint HostAddress => 0;
+
+    /// <summary>The CUDA device address (a <c>CUdeviceptr</c>) of the first element for memory on a CUDA device, so a CUDA
+    /// library such as NCCL can use it in place; 0 for any other memory.</summary>
+    public virtual ulong CudaAddress => 0;
+
     /// <summary>True once <see cref="Dispose()"/> has run.</summary>
     public bool IsDisposed { get; private set; }
 

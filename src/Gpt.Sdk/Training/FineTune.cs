@@ -94,7 +94,7 @@ public sealed class FineTune : TrainingRun<FineTune, SftDataset, SftDataOptions>
         var objective = new NextTokenObjective(
             new SftBatchSource(train, options.BatchSize, options.Seed, _pack),
             heldOut is null ? null : new SftBatchSource(heldOut, options.BatchSize, options.Seed, _pack));
-        using var trainer = new Trainer(Model, objective, options, adapter);
+        using var trainer = new Trainer(Model, objective, options, adapter, Communicator);
         bool resumed = trainer.TryResume();
         _starting?.Invoke(new FineTuneStart(train, heldOut, skipped, skippedEvaluation, resumed ? trainer.Step : null, options));
         var result = await SavingRun.RunAsync(trainer, () => TrainedOutput.Save(Model, adapter, Tokenizer, Output), progress, cancellationToken).ConfigureAwait(false);

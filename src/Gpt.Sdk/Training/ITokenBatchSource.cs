@@ -26,4 +26,15 @@ public interface ITokenBatchSource
     /// <summary>Fills <paramref name="batch"/> with the next batch and moves <see cref="Position"/> on.</summary>
     /// <param name="batch">A batch from <see cref="CreateBatch"/>.</param>
     void Next(TokenBatch batch);
+
+    /// <summary>
+    /// A source of this one's shape that gives rank <paramref name="rank"/> of <paramref name="ranks"/> its share of every
+    /// global batch: the global batch is what a source like this one with ranks × <see cref="BatchSize"/> rows draws from
+    /// the same seed, and the rank keeps rows [rank·B, (rank + 1)·B). Data-parallel training calls it on every rank.
+    /// </summary>
+    /// <param name="rank">This process's rank, 0 .. ranks − 1.</param>
+    /// <param name="ranks">Number of ranks.</param>
+    /// <exception cref="NotSupportedException">The source cannot be split (the default).</exception>
+    ITokenBatchSource Shard(int rank, int ranks) =>
+        throw new NotSupportedException($"{GetType().Name} cannot be split across ranks for data-parallel training; implement ITokenBatchSource.Shard, or train on one process.");
 }

@@ -44,4 +44,17 @@ public interface ITrainingObjective
     /// <summary>Values besides the loss that the last <see cref="Evaluate"/> measured over all its batches, by snake_case
     /// name; logged with the prefix <c>validation_</c>. None by default.</summary>
     IReadOnlyDictionary<string, double> EvaluationMetrics => FrozenDictionary<string, double>.Empty;
+
+    /// <summary>
+    /// Makes every later training batch rank <paramref name="rank"/>'s disjoint shard of a global batch of
+    /// <paramref name="ranks"/> × this objective's batch, drawn from the same seeded stream on every rank, with the loss
+    /// weighted so that the ranks' average is the global batch's loss. The <see cref="Trainer"/> calls it once when it
+    /// runs on several ranks; <see cref="DataPosition"/> stays the global stream's, the same on every rank.
+    /// </summary>
+    /// <param name="rank">This process's rank.</param>
+    /// <param name="ranks">Number of ranks.</param>
+    /// <exception cref="NotSupportedException">The objective cannot be split across ranks (the default).</exception>
+    void ShardTrainingData(int rank, int ranks) =>
+        throw new NotSupportedException($"{GetType().Name} cannot split its training batches across ranks, so it cannot train data-parallel; " +
+            "implement ITrainingObjective.ShardTrainingData, or train on one process.");
 }

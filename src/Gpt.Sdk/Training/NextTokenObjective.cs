@@ -10,9 +10,9 @@ namespace Gpt.Sdk.Training;
 /// </summary>
 public sealed class NextTokenObjective : ITrainingObjective
 {
-    private readonly ITokenBatchSource _train;
+    private ITokenBatchSource _train;
     private readonly ITokenBatchSource? _evaluation;
-    private readonly TokenBatch _batch;
+    private TokenBatch _batch;
     private readonly TokenBatch? _evaluationBatch;
 
     /// <summary>Trains on <paramref name="train"/> and evaluates on <paramref name="evaluation"/>.</summary>
@@ -46,7 +46,21 @@ public sealed class NextTokenObjective : ITrainingObjective
     public Tensor TrainingLoss(Tape tape, in TrainingContext context)
     {
         _train.Next(_batch);
-        return Loss(tape, context, _batch);
+        if (_train is not ShardedBatchSource shard || shard.LossWeight == 1f) return Loss(tape, context, _batch);
+        float weight = shard.LossWeight;
+        // A shard of padding only (the end of an epoch) still runs its pass, as its rank must join the step's all-reduce;
+        // one target keeps the mean defined, and the zero weight keeps it out of the loss and the gradient.
+        if (weight == 0f) _batch.Targets[0] = _batch.Inputs[0];
+        return tape.Scale(Loss(tape, context, _batch), weight);
+    }
+
+    /// <inheritdoc />
+    public void ShardTrainingData(int rank, int ranks)
+    {
+        ulong position = _train.Position;
+        _train = _train.Shard(rank, ranks);
+        _train.Position = position;
+        _batch = _train.CreateBatch();
     }
 
     /// <inheritdoc />

@@ -22,15 +22,21 @@ internal static class SavingRun
     /// propagates (the trainer has checkpointed by then).</summary>
     public static async Task<TrainingResult> RunAsync(Trainer trainer, Action save, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
+        // On several ranks every rank holds the same weights; rank 0 alone writes them.
+        void SaveOnRoot()
+        {
+            if (trainer.Communicator.Rank == 0) save();
+        }
+
         try
         {
             var result = await trainer.RunAsync(progress, cancellationToken).ConfigureAwait(false);
-            save();
+            SaveOnRoot();
             return result;
         }
         catch (OperationCanceledException)
         {
-            save();
+            SaveOnRoot();
             throw;
         }
     }

@@ -5,14 +5,20 @@ namespace Gpt.Sdk.Training;
 public sealed class TokenWindowSource : ITokenBatchSource
 {
     private readonly BatchSampler _sampler;
+    private readonly TokenDataset _data;
+    private readonly ulong _seed;
 
     /// <summary>Windows of <paramref name="sequenceLength"/> tokens, <paramref name="batchSize"/> per batch.</summary>
     /// <param name="data">The corpus; at least sequenceLength + 1 tokens.</param>
     /// <param name="batchSize">B.</param>
     /// <param name="sequenceLength">T.</param>
     /// <param name="seed">Seed of the window order.</param>
-    public TokenWindowSource(TokenDataset data, int batchSize, int sequenceLength, ulong seed) =>
+    public TokenWindowSource(TokenDataset data, int batchSize, int sequenceLength, ulong seed)
+    {
         _sampler = new BatchSampler(data, batchSize, sequenceLength, seed);
+        _data = data;
+        _seed = seed;
+    }
 
     /// <inheritdoc />
     public int BatchSize => _sampler.BatchSize;
@@ -44,4 +50,8 @@ public sealed class TokenWindowSource : ITokenBatchSource
         ArgumentNullException.ThrowIfNull(batch);
         _sampler.Next(batch.Inputs, batch.Targets);
     }
+
+    /// <inheritdoc />
+    public ITokenBatchSource Shard(int rank, int ranks) =>
+        new ShardedBatchSource(new TokenWindowSource(_data, BatchSize * ranks, SequenceLength, _seed), rank, ranks);
 }

@@ -12,6 +12,9 @@ namespace Gpt.Sdk.Training;
 /// clipping, a guard that skips steps whose loss or gradient is not finite, periodic evaluation and
 /// checkpoints, and resuming from the checkpoint folder. For given seeds and thread count a run is
 /// bit-reproducible, and a resumed run continues bit-identically.
+/// Given a <see cref="Training.Communicator"/> of several ranks it trains data-parallel, as PyTorch's
+/// DistributedDataParallel does: each rank draws its shard of every global batch, gradients are averaged over the ranks
+/// before clipping and AdamW, every rank applies the same step, and rank 0 alone writes checkpoints.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -22,6 +25,7 @@ public sealed class Trainer : IDisposable
     private readonly bool _hasEvaluation, _finalValidation;
     private readonly Tape _tape;
     private readonly LearningRateSchedule _schedule;
+    private readonly DataParallel? _parallel;
 
     /// <summary>Prepares a language-modelling run on a token corpus (pretraining); nothing is computed until
     /// <see cref="TrainStep"/> or <see cref="RunAsync"/>.</summary>
@@ -29,9 +33,10 @@ public sealed class Trainer : IDisposable
     /// <param name="trainData">Training tokens.</param>
     /// <param name="validationData">Held-out tokens for evaluation, or null (evaluation then reads fixed training windows).</param>
     /// <param name="options">Hyper-parameters; validated. <see cref="TrainingOptions.BatchSize"/> and
-    /// <see cref="TrainingOptions.SequenceLength"/> shape the windows.</param>
-    public Trainer(GptModel model, TokenDataset trainData, TokenDataset? validationData, TrainingOptions options)
-        : this(model, WindowObjective(model, trainData, validationData, options), options, adapter: null, finalValidation: validationData is not null)
+    /// <see cref="TrainingOptions.SequenceLength"/> shape the windows (the batch is per rank).</param>
+    /// <param name="communicator">The ranks to train data-parallel with, or null for this process alone.</param>
+    public Trainer(GptModel model, TokenDataset trainData, TokenDataset? validationData, TrainingOptions options, Communicator? communicator = null)
+        : this(model, WindowObjective(model, trainData, validationData, options), options, adapter: null, finalValidation: validationData is not null, communicator)
     {
     }
 
@@ -40,12 +45,15 @@ public sealed class Trainer : IDisposable
     /// <param name="objective">The loss and its data.</param>
     /// <param name="options">Hyper-parameters; validated.</param>
     /// <param name="adapter">The LoRA adapter every pass applies (and that is trained if its segment is trainable), or null.</param>
-    public Trainer(GptModel model, ITrainingObjective objective, TrainingOptions options, Nn.Lora.LoraAdapter? adapter = null)
-        : this(model, objective, options, adapter, finalValidation: true)
+    /// <param name="communicator">The ranks to train data-parallel with, or null for this process alone; on several ranks
+    /// the objective's training data is sharded (<see cref="ITrainingObjective.ShardTrainingData"/>).</param>
+    public Trainer(GptModel model, ITrainingObjective objective, TrainingOptions options, Nn.Lora.LoraAdapter? adapter = null, Communicator? communicator = null)
+        : this(model, objective, options, adapter, finalValidation: true, communicator)
     {
     }
 
-    private Trainer(GptModel model, ITrainingObjective objective, TrainingOptions options, Nn.Lora.LoraAdapter? adapter, bool finalValidation)
+    private Trainer(GptModel model, ITrainingObjective objective, TrainingOptions options, Nn.Lora.LoraAdapter? adapter, bool finalValidation,
+        Communicator? communicator)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         _objective = objective ?? throw new ArgumentNullException(nameof(objective));
@@ -64,7 +72,16 @@ public sealed class Trainer : IDisposable
         Optimizer = new AdamW(segments, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
         _tape = new Tape(model.Device);
         _schedule = new LearningRateSchedule(options.LearningRate, options.MinLearningRate, options.WarmupSteps, options.MaxSteps);
+        Communicator = communicator ?? Communicator.SingleProcess();
+        if (Communicator.Size > 1)
+        {
+            objective.ShardTrainingData(Communicator.Rank, Communicator.Size);
+            _parallel = new DataParallel(Communicator);
+        }
     }
+
+    /// <summary>The ranks this run trains on (a single process unless one was given).</summary>
+    public Communicator Communicator { get; }
 
     /// <summary>The model being trained.</summary>
     public GptModel Model { get; }
@@ -91,9 +108,11 @@ public sealed class Trainer : IDisposable
     public TrainingProgress TrainStep()
     {
         long started = Stopwatch.GetTimestamp();
+        _parallel?.ShareWeightsOnce(TrainedAndFrozenSegments());
         Optimizer.ZeroGradients();
-        int accumulation = Options.GradientAccumulationSteps;
+        int accumulation = Options.GradientAccumulationSteps, ranks = Communicator.Size;
         ulong dropoutSeed = CounterRng.Hash(Options.Seed ^ DropoutStream, (ulong)Step);
+        if (ranks > 1) dropoutSeed = CounterRng.Hash(dropoutSeed, (ulong)Communicator.Rank);   // each shard its own masks
         double lossSum = 0;
         Span<float> scalar = stackalloc float[1];
         Dictionary<string, double>? metrics = null;
@@ -112,10 +131,16 @@ public sealed class Trainer : IDisposable
                 foreach (var (name, value) in measured) metrics[name] = metrics.GetValueOrDefault(name) + value / accumulation;
             }
 
-            _tape.Backward(loss, 1f / accumulation);
+            _tape.Backward(loss, 1f / (accumulation * ranks));   // the 1/ranks of the average over ranks
         }
 
         _tape.Reset();
+        if (_parallel is not null)
+        {
+            _parallel.SumGradients(Optimizer);
+            lossSum = _parallel.Mean(lossSum);
+        }
+
         float meanLoss = (float)(lossSum / accumulation);
         float norm = (float)Optimizer.GradientNorm();
         float rate = _schedule.At(Step);
@@ -133,7 +158,7 @@ public sealed class Trainer : IDisposable
         Step++;
         var elapsed = Stopwatch.GetElapsedTime(started);
         double seconds = elapsed.TotalSeconds;
-        double tokens = (double)_objective.TokensPerBatch * accumulation;
+        double tokens = (double)_objective.TokensPerBatch * accumulation * ranks;
         return new TrainingProgress(Step, Options.MaxSteps, meanLoss, rate, norm, tokens / Math.Max(seconds, 1e-9),
             null, skip, SkippedSteps, elapsed, TimeSpan.Zero) { Metrics = metrics ?? (IReadOnlyDictionary<string, double>)FrozenDictionary<string, double>.Empty };
     }
@@ -163,12 +188,15 @@ public sealed class Trainer : IDisposable
     public string? CheckpointPath => Options.CheckpointDirectory is null ? null : Path.Combine(Options.CheckpointDirectory, Checkpoint.FileName);
 
     /// <summary>Restores the run from its checkpoint folder when a checkpoint is there (weights of every trained
-    /// segment, moments, step and data position), so the run continues bit-identically.</summary>
+    /// segment, moments, step and data position), so the run continues bit-identically. On several ranks every rank
+    /// calls it; rank 0's folder decides, and rank 0's checkpoint is broadcast.</summary>
     /// <returns>True when a checkpoint was loaded.</returns>
     public bool TryResume()
     {
-        if (CheckpointPath is not { } path || !File.Exists(path)) return false;
-        LoadCheckpoint(path);
+        bool found = CheckpointPath is { } path && File.Exists(path);
+        if (_parallel is not null) found = _parallel.RootSays(found);
+        if (!found) return false;
+        LoadCheckpoint(CheckpointPath!);
         return true;
     }
 
@@ -182,16 +210,19 @@ public sealed class Trainer : IDisposable
     public Task<TrainingResult> RunAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
         Task.Run(() => Run(progress, cancellationToken), cancellationToken);
 
-    /// <summary>Writes a checkpoint of the current state.</summary>
+    /// <summary>Writes a checkpoint of the current state (on several ranks, rank 0 writes it; the others return at once,
+    /// their state being the same).</summary>
     /// <param name="path">Target file (replaced atomically).</param>
-    public void SaveCheckpoint(string path) =>
-        Checkpoint.Save(path, Optimizer, new Checkpoint.State(Model.Config, Step, Optimizer.StepCount, _objective.DataPosition, SkippedSteps, Options.Seed));
+    public void SaveCheckpoint(string path)
+    {
+        if (Communicator.Rank == 0) Checkpoint.Save(path, Optimizer, new Checkpoint.State(Model.Config, Step, Optimizer.StepCount, _objective.DataPosition, SkippedSteps, Options.Seed));
+    }
 
     /// <summary>Restores trained weights, moments, step and data position from a checkpoint of this run's shape.</summary>
-    /// <param name="path">The checkpoint file.</param>
+    /// <param name="path">The checkpoint file (on several ranks, rank 0 reads it and broadcasts what it holds).</param>
     public void LoadCheckpoint(string path)
     {
-        var state = Checkpoint.Load(path, Model.Config, Optimizer);
+        var state = _parallel is null ? Checkpoint.Load(path, Model.Config, Optimizer) : LoadOnRootAndShare(path);
         Step = state.Step;
         SkippedSteps = state.SkippedSteps;
         _objective.DataPosition = state.DataPosition;
@@ -210,7 +241,7 @@ public sealed class Trainer : IDisposable
         int firstStep = Step;
         float lastLoss = float.NaN;
         string? checkpointPath = CheckpointPath;
-        var metrics = Metrics;
+        var metrics = Communicator.Rank == 0 ? Metrics : null;   // rank 0 alone writes, as with checkpoints
         // Rows past the step the run starts from belong to a run that did not checkpoint them: drop them, so a resumed
         // (or restarted) run never logs a step twice.
         metrics?.TruncateAfter(Step);
@@ -255,6 +286,36 @@ public sealed class Trainer : IDisposable
         foreach (var metric in report.Metrics) yield return metric;
         if (report.ValidationLoss is { } validation) yield return new("validation_loss", validation);
         foreach (var (name, value) in report.ValidationMetrics) yield return new("validation_" + name, value);
+    }
+
+    // A failure to read the checkpoint on rank 0 must not leave the other ranks waiting for its broadcast: it ends the job.
+    private Checkpoint.State LoadOnRootAndShare(string path)
+    {
+        Checkpoint.State? state = null;
+        if (_parallel!.IsRoot)
+        {
+            try
+            {
+                state = Checkpoint.Load(path, Model.Config, Optimizer);
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"error: rank 0 could not load {path}: {e.Message}");
+                Communicator.Abort(1);
+                throw;
+            }
+        }
+
+        return _parallel.ShareResumedState(Optimizer, state, Model.Config);
+    }
+
+    // Every segment a pass reads: the trained ones and frozen ones (a LoRA run's base), so all ranks start equal.
+    private IEnumerable<ParameterSegment> TrainedAndFrozenSegments()
+    {
+        var segments = new List<ParameterSegment> { Model.Parameters };
+        if (Adapter is not null) segments.Add(Adapter.Parameters);
+        segments.AddRange(Optimizer.Segments);
+        return segments.Distinct();
     }
 
     // Pretraining's objective: random windows of the corpus; evaluation reads fixed windows of the validation set (the

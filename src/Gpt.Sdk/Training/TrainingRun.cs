@@ -50,6 +50,8 @@ public abstract class TrainingRun<TRun, TData, TDataOptions>
 
     private protected string? Output { get; private set; }
 
+    private protected Communicator? Communicator { get; private set; }
+
     private TRun This => (TRun)this;
 
     /// <summary>Trains a new LoRA adapter instead of every weight (the base is frozen).</summary>
@@ -105,6 +107,16 @@ public abstract class TrainingRun<TRun, TData, TDataOptions>
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         Output = directory;
+        return This;
+    }
+
+    /// <summary>Trains data-parallel over <paramref name="communicator"/>'s ranks: every rank runs the same chain, with
+    /// <see cref="TrainingOptions.BatchSize"/> per rank; rank 0 alone writes the checkpoint, the metrics and the result.
+    /// The run's objective must be able to shard its batches (<see cref="ITrainingObjective.ShardTrainingData"/>).</summary>
+    /// <param name="communicator">The ranks, e.g. <see cref="Communicator.Mpi"/>.</param>
+    public TRun DataParallel(Communicator communicator)
+    {
+        Communicator = communicator ?? throw new ArgumentNullException(nameof(communicator));
         return This;
     }
 

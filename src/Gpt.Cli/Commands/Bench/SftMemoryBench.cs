@@ -195,33 +195,7 @@ internal static class SftMemoryBench
 
     /// <summary>Runs <c>gpt bench sft --part memory --mode M --child</c> with this process's own executable and parses the
     /// JSON it prints.</summary>
-    private static async Task<JsonElement> RunChildAsync(string mode, string device, int steps, int warmup, CancellationToken cancellationToken)
-    {
-        string executable = Environment.ProcessPath ?? throw new InvalidOperationException("the path of this executable is unknown, so the child process cannot be started.");
-        var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        // Started as `dotnet gpt.dll` (dotnet run, the tests), this process is the host: the child needs the assembly too.
-        if (Path.GetFileNameWithoutExtension(executable) == "dotnet") start.ArgumentList.Add(Environment.GetCommandLineArgs()[0]);
-        foreach (string arg in (string[])["bench", "sft", "--part", "memory", "--mode", mode, "--child",
-                     "--device", device, "--steps", $"{steps}", "--warmup", $"{warmup}"])
-            start.ArgumentList.Add(arg);
-
-        using var child = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}.");
-        var stdout = child.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = child.StandardError.ReadToEndAsync(CancellationToken.None);
-        try
-        {
-            await child.WaitForExitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            child.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        string output = await stdout, errors = await stderr;
-        if (child.ExitCode != 0)
-            throw new InvalidOperationException($"the {mode} child process failed (exit code {child.ExitCode}): {errors.Trim()}");
-        using var document = JsonDocument.Parse(output);
-        return document.RootElement.Clone();
-    }
+    private static Task<JsonElement> RunChildAsync(string mode, string device, int steps, int warmup, CancellationToken cancellationToken) =>
+        BenchChild.RunAsync(mode, [], ["bench", "sft", "--part", "memory", "--mode", mode, "--child", "--device", device, "--steps", $"{steps}", "--warmup", $"{warmup}"],
+            new Dictionary<string, string>(), cancellationToken);
 }

@@ -28,6 +28,9 @@ internal sealed unsafe class CpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
         }
     }
 
+    /// <inheritdoc />
+    public override nint HostAddress => (nint)Pointer;
+
     /// <summary>Frees the native memory if the owner forgot to dispose.</summary>
     ~CpuBuffer() => Free();
 

@@ -29,6 +29,9 @@ internal sealed unsafe class CudaBuffer<T> : DeviceBuffer<T>, IKernelBuffer wher
         }
     }
 
+    /// <inheritdoc />
+    public override ulong CudaAddress => Pointer;
+
     ulong IKernelBuffer.Handle => Pointer;
 
     /// <summary>Frees the memory if the owner forgot to dispose.</summary>

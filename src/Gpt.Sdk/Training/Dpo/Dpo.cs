@@ -97,7 +97,7 @@ public sealed class Dpo : TrainingRun<Dpo, PreferenceDataset, PreferenceDataOpti
             cancellationToken).ConfigureAwait(false);
 
         var adapter = AddAdapter();
-        using var trainer = new Trainer(Model, objective, options, adapter);
+        using var trainer = new Trainer(Model, objective, options, adapter, Communicator);
         bool resumed = trainer.TryResume();
         _starting?.Invoke(new DpoStart(train, heldOut, skipped, skippedEvaluation, resumed ? trainer.Step : null, options, loss));
         var result = await SavingRun.RunAsync(trainer, () => TrainedOutput.Save(Model, adapter, Tokenizer, Output), progress, cancellationToken)

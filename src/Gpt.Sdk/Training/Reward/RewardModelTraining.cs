@@ -89,7 +89,7 @@ public sealed class RewardModelTraining : TrainingRun<RewardModelTraining, Prefe
         try
         {
             var objective = new RewardModelObjective(rewardModel.Head, train, heldOut, options.BatchSize, options.Seed);
-            using var trainer = new Trainer(Model, objective, options, adapter);
+            using var trainer = new Trainer(Model, objective, options, adapter, Communicator);
             bool resumed = trainer.TryResume();
             _starting?.Invoke(new RewardModelTrainingStart(train, heldOut, skipped, skippedEvaluation, resumed ? trainer.Step : null, options));
             var result = await SavingRun.RunAsync(trainer, () => Save(rewardModel), progress, cancellationToken).ConfigureAwait(false);

@@ -148,6 +148,9 @@ public sealed class SftBatchSource : ITokenBatchSource
         Position = epoch * (ulong)n + (ulong)k;
     }
 
+    /// <inheritdoc />
+    public ITokenBatchSource Shard(int rank, int ranks) => new ShardedBatchSource(new SftBatchSource(Dataset, BatchSize * ranks, Seed, Pack), rank, ranks);
+
     /// <summary>Writes one example at <paramref name="start"/> of the row at <paramref name="offset"/>; returns its loss-carrying targets.</summary>
     private int Write(TokenBatch batch, TokenizedExample example, int offset, int start)
     {
