@@ -106,8 +106,11 @@ public sealed class DpoObjective : ITrainingObjective
         _metrics.Clear();
         var loss = Loss(tape, context, pairs, _metrics, out long positions);
         _tokensPerBatch = positions;
-        return loss;
+        return _train.LossWeight == 1f ? loss : tape.Scale(loss, _train.LossWeight);   // this rank's share of a global batch
     }
+
+    /// <inheritdoc />
+    public void ShardTrainingData(int rank, int ranks) => _train.Shard(rank, ranks);
 
     /// <inheritdoc />
     public float Evaluate(Tape tape, in TrainingContext context, int maxBatches)

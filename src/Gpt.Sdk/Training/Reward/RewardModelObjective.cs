@@ -66,12 +66,16 @@ public sealed class RewardModelObjective : ITrainingObjective
     {
         _trainStatistics.Clear();
         var loss = Loss(tape, context, _train.Next(), _trainStatistics);
+        if (_train.LossWeight != 1f) loss = tape.Scale(loss, _train.LossWeight);   // this rank's share of a global batch
         _trainMetrics["accuracy"] = _trainStatistics.Accuracy;
         _trainMetrics["margin"] = _trainStatistics.Margin;
         _trainMetrics["chosen_reward"] = _trainStatistics.ChosenReward;
         _trainMetrics["rejected_reward"] = _trainStatistics.RejectedReward;
         return loss;
     }
+
+    /// <inheritdoc />
+    public void ShardTrainingData(int rank, int ranks) => _train.Shard(rank, ranks);
 
     /// <summary>Mean pairwise loss over the held-out pairs of at most <paramref name="maxBatches"/> batches (the same ones
     /// every call, each pair weighted alike), with <see cref="EvaluationMetrics"/> over the same pairs.</summary>
