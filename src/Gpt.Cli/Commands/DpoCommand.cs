@@ -37,19 +37,16 @@ internal static class DpoCommand
         var loss = new Option<string>("--loss") { Description = "sigmoid (DPO) or ipo.", DefaultValueFactory = _ => "sigmoid" };
         loss.AcceptOnlyFromAmong("sigmoid", "ipo");
         var smoothing = new Option<float>("--label-smoothing") { Description = "Assumed fraction of flipped labels, in [0, 0.5) (conservative DPO; sigmoid loss only).", DefaultValueFactory = _ => 0f };
-        var evalData = new Option<FileInfo?>("--eval-data") { Description = "JSONL preferences to evaluate on." };
-        var heldOut = new Option<double?>("--held-out") { Description = "Evaluate on this fraction of the prompts of --data, held out from training (e.g. 0.1)." };
-        var overlong = new Option<string>("--overlong") { Description = "Lines longer than --context: skip them (and list them) or refuse the data.", DefaultValueFactory = _ => "skip" };
-        overlong.AcceptOnlyFromAmong("skip", "refuse");
+        var evaluation = new EvaluationDataArguments("preferences", "prompts");
         var lora = new LoraArguments();
         var training = new TrainingArguments(defaults, "Prompts per micro-batch (each with all its pairs; each pair is two rows).");
         var device = DeviceOption.Create();
 
         var command = GracefulCancel.Enable(new Command("dpo", "Align a model on preference pairs with DPO or IPO: every weight, or a LoRA adapter.")
         {
-            model, data, output, beta, loss, smoothing, evalData, heldOut, overlong, device,
+            model, data, output, beta, loss, smoothing, device,
         });
-        foreach (var option in lora.All.Concat(training.All)) command.Options.Add(option);
+        foreach (var option in evaluation.All.Concat(lora.All).Concat(training.All)) command.Options.Add(option);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var interrupt = GracefulCancel.Listen(cancellationToken, "stopping after this step to save the checkpoint and the result...");
@@ -72,27 +69,20 @@ internal static class DpoCommand
                 throw new ArgumentException(e.Message.Replace("LabelSmoothing", "--label-smoothing", StringComparison.Ordinal)
                     .Replace("Beta", "--beta", StringComparison.Ordinal).Replace("LossType", "--loss", StringComparison.Ordinal), e);
             }
-            FileInfo? evaluationFile = parse.GetValue(evalData);
-            double? heldOutFraction = parse.GetValue(heldOut);
-            if (evaluationFile is not null && heldOutFraction is not null)
-                throw new ArgumentException("give --eval-data or --held-out, not both: evaluation reads one or the other.");
-            if (heldOutFraction is { } f && !(f > 0 && f < 1))
-                throw new ArgumentException($"--held-out is the fraction of prompts kept out for evaluation, between 0 and 1 (e.g. 0.1); got {f}.");
+            evaluation.Check(parse);
 
             var target = DeviceOption.Open(parse, device);
             string modelFolder = parse.GetValue(model)!.FullName;
             var tokenizer = TokenizerFiles.Load(modelFolder);
             using var gpt = GptModel.FromPretrained(modelFolder, target);
-            bool refuseOverlong = parse.GetValue(overlong) == "refuse";
             var run = Dpo.For(gpt, tokenizer)
                 .OnPreferenceData(parse.GetValue(data)!.FullName)
                 .WithLoss(_ => lossOptions)
-                .WithDataOptions(o => o with { OverlongExamples = refuseOverlong ? OverlongExampleHandling.Refuse : OverlongExampleHandling.Skip })
+                .WithDataOptions(o => o with { OverlongExamples = evaluation.ReadOverlong(parse) })
                 .WithOptions(o => training.Apply(parse, o, gpt.Config.ContextLength))
                 .SaveTo(outputFolder);
             if (loraConfig is not null) run.WithLora(loraConfig, AdapterName, parse.GetValue(training.Seed));
-            if (evaluationFile is not null) run.WithEvaluationData(evaluationFile.FullName);
-            if (heldOutFraction is { } fraction) run.HoldOut(fraction);
+            evaluation.Apply(parse, run);
 
             DpoStart? start = null;
             run.OnStarting(s =>

@@ -25,10 +25,7 @@ internal static class RmCommand
             Required = true,
         };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for the reward model and the checkpoint; a checkpoint there is resumed.", Required = true };
-        var evalData = new Option<FileInfo?>("--eval-data") { Description = "JSONL preferences to evaluate on (pairwise accuracy)." };
-        var heldOut = new Option<double?>("--held-out") { Description = "Evaluate on this fraction of the prompts of --data, held out from training (e.g. 0.1)." };
-        var overlong = new Option<string>("--overlong") { Description = "Preferences longer than --context: skip them (and list them) or refuse the data.", DefaultValueFactory = _ => "skip" };
-        overlong.AcceptOnlyFromAmong("skip", "refuse");
+        var evaluation = new EvaluationDataArguments("preferences", "prompts");
         var lora = new LoraArguments();
         var training = new TrainingArguments(RewardModelTraining.DefaultOptions, "Prompts per micro-batch; each brings all its pairs, two rows a pair.");
         var device = DeviceOption.Create();
@@ -36,35 +33,28 @@ internal static class RmCommand
         var command = GracefulCancel.Enable(new Command("rm", "Train a reward model on JSONL preferences (pairs or ranked lists): a score head on the model, " +
             "with every weight or a LoRA adapter trained.")
         {
-            model, data, output, evalData, heldOut, overlong, device,
+            model, data, output, device,
         });
-        foreach (var option in lora.All.Concat(training.All)) command.Options.Add(option);
+        foreach (var option in evaluation.All.Concat(lora.All).Concat(training.All)) command.Options.Add(option);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var interrupt = GracefulCancel.Listen(cancellationToken, "stopping after this step to save the checkpoint and the reward model...");
             string outputFolder = parse.GetValue(output)!.FullName;
             if (File.Exists(outputFolder)) throw new ArgumentException($"--out '{outputFolder}' is a file; give a folder, new or written by an earlier run to resume.");
             var loraConfig = lora.Read(parse);
-            FileInfo? evaluationFile = parse.GetValue(evalData);
-            double? heldOutFraction = parse.GetValue(heldOut);
-            if (evaluationFile is not null && heldOutFraction is not null)
-                throw new ArgumentException("give --eval-data or --held-out, not both: evaluation reads one or the other.");
-            if (heldOutFraction is { } f && !(f > 0 && f < 1))
-                throw new ArgumentException($"--held-out is the fraction of prompts kept out for evaluation, between 0 and 1 (e.g. 0.1); got {f}.");
+            evaluation.Check(parse);
 
             var target = DeviceOption.Open(parse, device);
             string modelFolder = parse.GetValue(model)!.FullName;
             var tokenizer = TokenizerFiles.Load(modelFolder);
             using var gpt = GptModel.FromPretrained(modelFolder, target);
-            bool refuseOverlong = parse.GetValue(overlong) == "refuse";
             var run = RewardModelTraining.For(gpt, tokenizer)
                 .OnPreferenceData(parse.GetValue(data)!.FullName)
-                .WithDataOptions(o => o with { OverlongExamples = refuseOverlong ? OverlongExampleHandling.Refuse : OverlongExampleHandling.Skip })
+                .WithDataOptions(o => o with { OverlongExamples = evaluation.ReadOverlong(parse) })
                 .WithOptions(o => training.Apply(parse, o, gpt.Config.ContextLength))
                 .SaveTo(outputFolder);
             if (loraConfig is not null) run.WithLora(loraConfig, AdapterName, parse.GetValue(training.Seed));
-            if (evaluationFile is not null) run.WithEvaluationData(evaluationFile.FullName);
-            if (heldOutFraction is { } fraction) run.HoldOut(fraction);
+            evaluation.Apply(parse, run);
 
             RewardModelTrainingStart? start = null;
             run.OnStarting(s =>

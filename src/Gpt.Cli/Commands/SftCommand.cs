@@ -30,11 +30,8 @@ internal static class SftCommand
         };
         var lora = new LoraArguments();
         var pack = new Option<bool>("--pack") { Description = "Pack several examples into each row (each attends only to itself)." };
-        var evalData = new Option<FileInfo?>("--eval-data") { Description = "JSONL examples to evaluate on." };
-        var heldOut = new Option<double?>("--held-out") { Description = "Evaluate on this fraction of --data, held out from training (e.g. 0.1)." };
         var allTokens = new Option<bool>("--all-tokens") { Description = "Train on every token, prompts included, not only on completions and assistant replies." };
-        var overlong = new Option<string>("--overlong") { Description = "Examples longer than --context: skip them (and list them) or refuse the data.", DefaultValueFactory = _ => "skip" };
-        overlong.AcceptOnlyFromAmong("skip", "refuse");
+        var evaluation = new EvaluationDataArguments("examples", "examples");
         var training = new TrainingArguments(defaults, "Rows per micro-batch.");
         var device = DeviceOption.Create();
         var distributed = DistributedOption.Create();
@@ -43,21 +40,16 @@ internal static class SftCommand
 
         var command = GracefulCancel.Enable(new Command("sft", "Fine-tune a model on JSONL examples: every weight, or a LoRA adapter.")
         {
-            model, data, output, pack, evalData, heldOut, allTokens, overlong, device, distributed, collectiveTimeout, logSteps,
+            model, data, output, pack, allTokens, device, distributed, collectiveTimeout, logSteps,
         });
-        foreach (var option in lora.All.Concat(training.All)) command.Options.Add(option);
+        foreach (var option in evaluation.All.Concat(lora.All).Concat(training.All)) command.Options.Add(option);
         command.SetAction(async (parse, cancellationToken) =>
         {
             using var interrupt = GracefulCancel.Listen(cancellationToken, "stopping after this step to save the checkpoint and the result...");
             string outputFolder = parse.GetValue(output)!.FullName;
             if (File.Exists(outputFolder)) throw new ArgumentException($"--out '{outputFolder}' is a file; give a folder, new or written by an earlier run to resume.");
             var loraConfig = lora.Read(parse);
-            FileInfo? evaluationFile = parse.GetValue(evalData);
-            double? heldOutFraction = parse.GetValue(heldOut);
-            if (evaluationFile is not null && heldOutFraction is not null)
-                throw new ArgumentException("give --eval-data or --held-out, not both: evaluation reads one or the other.");
-            if (heldOutFraction is { } f && !(f > 0 && f < 1))
-                throw new ArgumentException($"--held-out is the fraction of examples kept out for evaluation, between 0 and 1 (e.g. 0.1); got {f}.");
+            evaluation.Check(parse);
 
             DistributedOption.ShareCores(parse, distributed);
             var target = DeviceOption.Open(parse, device);
@@ -66,21 +58,19 @@ internal static class SftCommand
             string modelFolder = parse.GetValue(model)!.FullName;
             var tokenizer = TokenizerFiles.Load(modelFolder);
             using var gpt = GptModel.FromPretrained(modelFolder, target);
-            bool refuseOverlong = parse.GetValue(overlong) == "refuse";
             var run = FineTune.For(gpt, tokenizer)
                 .OnSftData(parse.GetValue(data)!.FullName)
                 .Packed(parse.GetValue(pack))
                 .WithDataOptions(o => o with
                 {
                     TrainOnAllTokens = parse.GetValue(allTokens),
-                    OverlongExamples = refuseOverlong ? OverlongExampleHandling.Refuse : OverlongExampleHandling.Skip,
+                    OverlongExamples = evaluation.ReadOverlong(parse),
                 })
                 .WithOptions(o => training.Apply(parse, o, gpt.Config.ContextLength))
                 .SaveTo(outputFolder)
                 .DataParallel(communicator);
             if (loraConfig is not null) run.WithLora(loraConfig, AdapterName, parse.GetValue(training.Seed));
-            if (evaluationFile is not null) run.WithEvaluationData(evaluationFile.FullName);
-            if (heldOutFraction is { } fraction) run.HoldOut(fraction);
+            evaluation.Apply(parse, run);
 
             // FineTune saves the checkpoint and the result on cancellation only once training has started; before that
             // (while the data loads) Ctrl+C leaves nothing, and the program reports it as a plain cancellation.
