@@ -164,7 +164,8 @@ public sealed class ContrastiveObjective : ITrainingObjective
             for (int k = 0; k < chunks; k++)
             {
                 tape.Reset();
-                Head.Embed(tape, model, Chunk(k), context.Adapter, Seed(k)).CopyTo(all.AsSpan(k * chunk * d));
+                var embeddings = Head.Embed(tape, model, Chunk(k), context.Adapter, Seed(k));
+                embeddings.CopyTo(all.AsSpan(k * chunk * d, embeddings.Length));
             }
         }
 
