@@ -165,7 +165,8 @@ public sealed class ContrastiveTraining
         }
 
         if (_output is not null) TokenizerFiles.EnsureSavable(tokenizer, "tokenizer");
-        var options = SavingRun.Options(_options, _output, _model.Config);
+        // Texts are cut at the trunk's context (EmbeddingEncoder), not at a training sequence length.
+        var options = SavingRun.Options(_options with { SequenceLength = Math.Min(_options.SequenceLength, _model.Config.ContextLength) }, _output, _model.Config);
         var (train, heldOut) = await Task.Run(() => LoadData(options.Seed, cancellationToken), cancellationToken).ConfigureAwait(false);
 
         var trunk = _model;
