@@ -32,7 +32,7 @@ internal static class EmbedBenchCommand
             var target = DeviceOption.Open(parse, device);
             using var model = new GptModel(config, target, seed: 1);
             // Every byte is a token (no merges), so a text of N ASCII letters is N tokens.
-            var tokenizer = BpeTrainer.Train(["abcdefghijklmnopqrstuvwxyz"], new BpeTrainerOptions { VocabularySize = 256 });
+            var tokenizer = BpeTrainer.Train(["abcdefghijklmnopqrstuvwxyz"], new BpeTrainerOptions { VocabularySize = 257 });
             using var embedder = Embedder.WithMeanPooling(model, tokenizer);
             var random = new Random(1);
             var inputs = Enumerable.Range(0, count).Select(_ => new string(Enumerable.Range(0, length).Select(_ => (char)('a' + random.Next(26))).ToArray())).ToList();
