@@ -12,6 +12,7 @@ internal static class CommandCatalog
         yield return SftCommand.Create();
         yield return RmCommand.Create();
         yield return ScoreCommand.Create();
+        yield return EmbedCommand.Create();
         yield return DpoCommand.Create();
         yield return PpoCommand.Create();
         yield return GenerateCommand.Create();

@@ -49,6 +49,16 @@ public sealed class GptBuilder
         return Configure(o => o.ModelPath = modelPath);
     }
 
+    /// <summary>Serves embeddings with the head of <paramref name="directory"/> (a folder <c>Embedder.Save</c>, <c>ContrastiveTraining</c>
+    /// or <c>gpt embed train</c> wrote for this model): <c>IEmbeddingGenerator&lt;string, Embedding&lt;float&gt;&gt;</c> then uses it
+    /// instead of mean pooling. The head is loaded with the model.</summary>
+    /// <param name="directory">The head folder.</param>
+    public GptBuilder WithEmbeddingHead(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        return Configure(o => o.EmbeddingHeadPath = directory);
+    }
+
     /// <summary>Puts the weights on a device (<see cref="GptOptions.Device"/>).</summary>
     /// <param name="device">The device; <see cref="DeviceKind.Auto"/> picks the best present.</param>
     public GptBuilder UseDevice(DeviceKind device)

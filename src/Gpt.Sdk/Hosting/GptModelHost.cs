@@ -4,7 +4,6 @@ using Gpt.Sdk.Generation;
 using Gpt.Sdk.Nn;
 using Gpt.Sdk.Nn.Lora;
 using Gpt.Sdk.Tokenization;
-using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 
 namespace Gpt.Sdk.Hosting;
@@ -19,11 +18,13 @@ internal sealed class GptModelHost : IDisposable
 {
     private readonly bool _ownsModel;
     private readonly List<LoraAdapter> _addedAdapters = [];
+    private readonly Lazy<GptEmbeddingGenerator> _embeddingGenerator;
 
     public GptModelHost(GptOptions options, ILoggerFactory loggerFactory)
     {
         var logger = loggerFactory.CreateLogger<GptModelHost>();
         Options = options;
+        _embeddingGenerator = new(CreateEmbeddingGenerator);
         if (options.LoadedModel is { } loaded)
         {
             Generator = new Generator(loaded.Model, loaded.Tokenizer);
@@ -63,18 +64,17 @@ internal sealed class GptModelHost : IDisposable
     public string ModelId { get; }
 
     /// <summary>
-    /// The embedding generator of a model with an embedding head, or null: the registration of
-    /// <see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> resolves to this, so an app asks
-    /// <c>GetService&lt;IEmbeddingGenerator&lt;string, Embedding&lt;float&gt;&gt;&gt;()</c> and gets null for a plain
-    /// language model. A <see cref="GptModel"/> has no embedding head yet (it comes with the contrastive
-    /// head of Gpt.Sdk.Embeddings), so this is null for every model today.
+    /// The embedding generator over the served model, made on first use: with the head of <see cref="GptOptions.EmbeddingHeadPath"/>,
+    /// or mean pooling of the hidden states when none is set (every model can embed; only a trained head embeds well for
+    /// retrieval).
     /// </summary>
-    public IEmbeddingGenerator<string, Embedding<float>>? EmbeddingGenerator => null;
+    public GptEmbeddingGenerator EmbeddingGenerator => _embeddingGenerator.Value;
 
     /// <summary>Frees the model when the host loaded it; otherwise takes off the adapters it added, so the app's
     /// model is as it was given (and can be served again).</summary>
     public void Dispose()
     {
+        if (_embeddingGenerator.IsValueCreated) _embeddingGenerator.Value.Embedder.Dispose();
         if (_ownsModel) Generator.Model.Dispose();
         else RemoveAddedAdapters(Generator.Model);
     }
@@ -109,6 +109,15 @@ internal sealed class GptModelHost : IDisposable
             _addedAdapters.Clear();
             throw;
         }
+    }
+
+    private GptEmbeddingGenerator CreateEmbeddingGenerator()
+    {
+        var model = Generator.Model;
+        var embedder = Options.EmbeddingHeadPath is { } head
+            ? Embeddings.Embedder.FromHead(model, Generator.Tokenizer, head)
+            : Embeddings.Embedder.WithMeanPooling(model, Generator.Tokenizer);
+        return new GptEmbeddingGenerator(embedder, ModelId);
     }
 
     private void RemoveAddedAdapters(GptModel model)

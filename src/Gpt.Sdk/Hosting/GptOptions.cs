@@ -35,6 +35,10 @@ public sealed class GptOptions
     /// <see cref="GenerationOptions.Adapter"/> sets the adapter of requests that choose none.</summary>
     public GenerationOptions Defaults { get; set; } = new();
 
+    /// <summary>The embedding head folder the <c>IEmbeddingGenerator</c> uses (<see cref="GptBuilder.WithEmbeddingHead"/>); when null the
+    /// generator embeds with mean pooling of the model's hidden states (untrained for retrieval: train a head for that).</summary>
+    public string? EmbeddingHeadPath { get; set; }
+
     /// <summary>A model loaded by the caller (<see cref="GptBuilder.UseModel"/>), used instead of <see cref="ModelPath"/>; not disposed.</summary>
     internal (GptModel Model, ITokenizer Tokenizer)? LoadedModel { get; set; }
 

@@ -24,8 +24,10 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// <item><see cref="IChatClient"/>: the pipeline the returned builder builds, around a <see cref="GptChatClient"/>;</item>
 /// <item><see cref="GptChatClient"/>: that client itself, without the middleware;</item>
 /// <item><see cref="Generator"/>, the engine, for completions, fill-in-the-middle, logprobs and batches;</item>
-/// <item><see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> of <c>string</c> → <c>Embedding&lt;float&gt;</c>, which resolves
-/// to null unless the model has an embedding head.</item>
+/// <item><see cref="IEmbeddingGenerator{TInput, TEmbedding}"/> of <c>string</c> → <c>Embedding&lt;float&gt;</c> (and
+/// <see cref="GptEmbeddingGenerator"/> itself): the head of <see cref="GptBuilder.WithEmbeddingHead"/>, or mean pooling of the
+/// model's hidden states without one; middleware can be added with M.E.AI's <c>EmbeddingGeneratorBuilder</c> by registering
+/// the pipeline yourself around <see cref="GptEmbeddingGenerator"/>.</item>
 /// </list>
 /// <c>UseFunctionInvocation()</c> has nothing to do here: the chat client refuses tools (a local text model cannot call
 /// them), so a request with tools fails with <see cref="NotSupportedException"/> whatever the middleware.
@@ -76,10 +78,12 @@ public static class GptServiceCollectionExtensions
             return new GptChatClient(host.Generator, host.ModelId, host.Options.Defaults, LoggerFactory(sp).CreateLogger<GptChatClient>());
         });
 
-        // The embedding generator's place. It resolves to null until a model has an embedding head; then it is registered
-        // as the chat client is below, through an EmbeddingGeneratorBuilder<string, Embedding<float>> (what M.E.AI's
-        // AddEmbeddingGenerator returns), so its middleware chains the same way.
-        services.AddKeyedSingleton(serviceKey, (sp, _) => Host(sp).EmbeddingGenerator!);
+        // The embedding generator, registered through M.E.AI's own AddEmbeddingGenerator (keyed like the chat client), so its
+        // pipeline is built as theirs; GptEmbeddingGenerator itself is registered too, without middleware.
+        services.AddKeyedSingleton(serviceKey, (sp, _) => Host(sp).EmbeddingGenerator);
+        IEmbeddingGenerator<string, Embedding<float>> Embeddings(IServiceProvider sp) => sp.GetRequiredKeyedService<GptEmbeddingGenerator>(serviceKey);
+        if (serviceKey is null) services.AddEmbeddingGenerator(Embeddings);
+        else services.AddKeyedEmbeddingGenerator(serviceKey, Embeddings);
 
         // M.E.AI's own registration, so the pipeline is built and keyed exactly as after AddChatClient/AddKeyedChatClient.
         IChatClient Inner(IServiceProvider sp) => sp.GetRequiredKeyedService<GptChatClient>(serviceKey);

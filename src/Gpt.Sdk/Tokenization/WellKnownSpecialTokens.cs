@@ -20,4 +20,10 @@ public static class WellKnownSpecialTokens
 
     /// <summary>Chat: a message ends.</summary>
     public const string MessageEnd = "<|im_end|>";
+
+    /// <summary>Embeddings (cpt-text): a text to embed starts here.</summary>
+    public const string EmbedStart = "<|embed_start|>";
+
+    /// <summary>Embeddings (cpt-text): a text to embed ends here; the hidden state at this token is its embedding.</summary>
+    public const string EmbedEnd = "<|embed_end|>";
 }

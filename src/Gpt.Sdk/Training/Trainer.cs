@@ -120,7 +120,7 @@ public sealed class Trainer : IDisposable
         for (int micro = 0; micro < accumulation; micro++)
         {
             _tape.Reset();
-            var loss = _objective.TrainingLoss(_tape, new TrainingContext(Model, Adapter, CounterRng.Hash(dropoutSeed, (ulong)micro)));
+            var loss = _objective.TrainingLoss(_tape, new TrainingContext(Model, Adapter, CounterRng.Hash(dropoutSeed, (ulong)micro)) { GradientScale = 1f / accumulation });
             loss.CopyTo(scalar);
             lossSum += scalar[0];
             // Count first: enumerating through the interface allocates, and a steady step allocates nothing.

@@ -171,11 +171,15 @@ public class AddGptTests(ModelFolderFixture folder) : IClassFixture<ModelFolderF
     }
 
     [Fact]
-    public void TheEmbeddingGeneratorIsRegisteredButNullForAModelWithoutAnEmbeddingHead()
+    public async Task AModelWithoutAnEmbeddingHeadEmbedsWithMeanPooling()
     {
         using var services = HostingModels.Services(gpt => gpt.FromPretrained(folder.Path));
-        Assert.True(services.GetRequiredService<IServiceProviderIsService>().IsService(typeof(IEmbeddingGenerator<string, Embedding<float>>)));
-        Assert.Null(services.GetService<IEmbeddingGenerator<string, Embedding<float>>>());
+        var generator = services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
+        var head = generator.GetService<Gpt.Sdk.Embeddings.EmbeddingHead>()!;
+        Assert.Equal(Gpt.Sdk.Embeddings.EmbeddingPooling.Mean, head.Config.Pooling);
+        var embeddings = await generator.GenerateAsync(["hello", "a longer text"]);
+        Assert.Equal(2, embeddings.Count);
+        Assert.Equal(head.Dimension, embeddings[0].Vector.Length);
     }
 
     [Fact]
@@ -195,7 +199,8 @@ public class AddGptTests(ModelFolderFixture folder) : IClassFixture<ModelFolderF
         Assert.Same(HostingModels.Model, memory.GetService<GptModel>());
         Assert.Same(provider.GetRequiredKeyedService<Generator>("disk"), disk.GetService<Generator>());
         Assert.Equal(4, (await disk.GetResponseAsync(HostingModels.Ask("Hi"))).Usage!.OutputTokenCount);
-        Assert.Null(provider.GetKeyedService<IEmbeddingGenerator<string, Embedding<float>>>("memory"));
+        Assert.Same(HostingModels.Model, provider.GetRequiredKeyedService<IEmbeddingGenerator<string, Embedding<float>>>("memory").GetService<GptModel>());
+        Assert.Null(provider.GetService<IEmbeddingGenerator<string, Embedding<float>>>());
         Assert.StartsWith("Gpt 'disk': no model is set", new GptOptionsValidator().Validate("disk", new GptOptions()).FailureMessage);
     }
 

@@ -17,6 +17,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(EvalBenchCommand.Create());
         bench.Subcommands.Add(AlignBenchCommand.Create());
         bench.Subcommands.Add(AllReduceBenchCommand.Create());
+        bench.Subcommands.Add(EmbedBenchCommand.Create());
         return bench;
     }
 }
