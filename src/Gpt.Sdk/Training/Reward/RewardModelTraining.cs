@@ -90,6 +90,16 @@ public sealed class RewardModelTraining
         return this;
     }
 
+    /// <summary>Evaluates on preferences in memory instead of a split of the training data, e.g. prompts the caller held out
+    /// by their text.</summary>
+    /// <param name="examples">The examples.</param>
+    public RewardModelTraining WithEvaluationData(IEnumerable<PreferenceExample> examples)
+    {
+        var list = (examples ?? throw new ArgumentNullException(nameof(examples))).ToList();
+        _evaluationData = o => PreferenceDataset.FromExamples(list, _tokenizer, o);
+        return this;
+    }
+
     /// <summary>Keeps a seeded fraction of the prompts (with all their pairs) out for evaluation: its pairwise accuracy is
     /// the run's <c>validation_accuracy</c>.</summary>
     /// <param name="fraction">In (0, 1).</param>
