@@ -72,7 +72,7 @@ internal static class AlignStages
             ["prompts_per_batch"] = settings.RewardBatchSize,
             ["learning_rate"] = settings.RewardLearningRate,
             ["final_loss"] = Math.Round(result.Training.FinalLoss, 4),
-            ["held_out_loss"] = Math.Round(result.Training.ValidationLoss ?? double.NaN, 4),
+            ["held_out_loss"] = Math.Round(result.Training.ValidationLoss ?? throw new InvalidOperationException("the reward model run has held-out data but measured no loss on it."), 4),
             ["held_out_accuracy"] = Math.Round(result.Evaluation["accuracy"], 4),
             ["held_out_margin"] = Math.Round(result.Evaluation["margin"], 4),
             ["folder"] = folder,
@@ -115,7 +115,7 @@ internal static class AlignStages
         }), cancellationToken);
 
         var last = history.TakeLast(LastIterations).ToList();
-        return new Dictionary<string, object>
+        var figures = new Dictionary<string, object>
         {
             ["policy"] = "every weight; the reference is a frozen copy of the SFT model",
             ["reward"] = $"the learned reward model ({rewardModelFolder})",
@@ -131,10 +131,13 @@ internal static class AlignStages
             ["learned_reward_last_iterations"] = Math.Round(last.Average(p => p.MeanScore), 4),
             ["kl_to_sft_last_iterations"] = Math.Round(last.Average(p => p.MeanKl), 4),
             ["entropy_last_iterations"] = Math.Round(last.Average(p => p.Entropy), 4),
-            ["ptx_loss_last_iterations"] = ptx ? Math.Round(last.Average(p => p.PtxLoss), 4) : double.NaN,
+            ["mean_response_tokens_last_iterations"] = Math.Round(last.Average(p => p.MeanResponseLength), 4),
             ["skipped_updates"] = history[^1].SkippedUpdates,
             ["folder"] = folder,
         };
+        // JSON has no NaN: the ptx loss is there only when there is a ptx term.
+        if (ptx) figures["ptx_loss_last_iterations"] = Math.Round(last.Average(p => p.PtxLoss), 4);
+        return figures;
     }
 
     /// <summary>DPO of the SFT model (every weight; the reference is the SFT model's log-probabilities, computed once) on the
@@ -175,7 +178,7 @@ internal static class AlignStages
             ["final_loss"] = Math.Round(result.Training.FinalLoss, 4),
             ["folder"] = folder,
         };
-        foreach (var (name, value) in lastMetrics) figures["final_" + name] = Math.Round(value, 4);
+        foreach (var (name, value) in lastMetrics.Where(m => double.IsFinite(m.Value))) figures["final_" + name] = Math.Round(value, 4);
         return figures;
     }
 
