@@ -8,7 +8,8 @@ using Gpt.Sdk.Training;
 namespace Gpt.Cli.Commands;
 
 /// <summary>
-/// <c>gpt ppo</c>: PPO of a model folder (the SFT model) against a built-in reward (<see cref="BuiltInRewards"/>), with a
+/// <c>gpt ppo</c>: PPO of a model folder (the SFT model) against a reward model folder (<c>--reward-model</c>, read by
+/// <see cref="RewardModel.Load"/>) or a built-in reward (<c>--reward</c>, <see cref="BuiltInRewards"/>), with a
 /// per-token KL penalty to the starting model and, with <c>--ptx-data</c>, InstructGPT's pretraining term. With
 /// <c>--lora-rank</c> the policy is a LoRA adapter and <c>--out</c> becomes a PEFT adapter folder; without, every weight is
 /// trained and <c>--out</c> becomes a model folder. The value head is saved beside it, the checkpoint and metrics.jsonl
@@ -22,7 +23,14 @@ internal static class PpoCommand
     {
         var defaults = new PpoOptions();
         var model = new Option<DirectoryInfo>("--model") { Description = "Model folder to start from (the SFT model; also the KL reference).", Required = true };
-        var reward = new Option<string>("--reward") { Description = "Built-in reward function to maximise (see gpt bench align).", Required = true };
+        var reward = new Option<string?>("--reward")
+        {
+            Description = $"Built-in reward function to maximise ({string.Join(", ", BuiltInRewards.Names)}; see gpt bench align); or give --reward-model.",
+        };
+        var rewardModel = new Option<DirectoryInfo?>("--reward-model")
+        {
+            Description = "Reward model folder (written by gpt rm) whose score to maximise; it scores text, so its tokenizer and shape may differ from the policy's.",
+        };
         var prompts = new Option<FileInfo>("--prompts") { Description = "JSONL prompts, one {\"prompt\": \"...\"} a line.", Required = true };
         var output = new Option<DirectoryInfo>("--out")
         {
@@ -55,7 +63,7 @@ internal static class PpoCommand
 
         var command = GracefulCancel.Enable(new Command("ppo", "Align a model with PPO against a reward, with a KL penalty to the starting model.")
         {
-            model, reward, prompts, output, ptxData, ptxCoef, klCoef, targetKl, iterations, batch, minibatch,
+            model, reward, rewardModel, prompts, output, ptxData, ptxCoef, klCoef, targetKl, iterations, batch, minibatch,
             epochs, maxNewTokens, temperature, learningRate, clip, checkpointInterval, seed, device,
         });
         foreach (var option in lora.All) command.Options.Add(option);
@@ -64,6 +72,12 @@ internal static class PpoCommand
             using var interrupt = GracefulCancel.Listen(cancellationToken, "stopping after this iteration's rollouts to save the checkpoint and the result...");
             string outputFolder = parse.GetValue(output)!.FullName;
             if (File.Exists(outputFolder)) throw new ArgumentException($"--out '{outputFolder}' is a file; give a folder, new or written by an earlier run to resume.");
+            string? rewardName = parse.GetValue(reward);
+            DirectoryInfo? rewardFolder = parse.GetValue(rewardModel);
+            if ((rewardName is null) == (rewardFolder is null))
+                throw new ArgumentException(rewardName is null
+                    ? $"give the reward to maximise: --reward-model DIR (a folder written by gpt rm) or --reward NAME (one of: {string.Join(", ", BuiltInRewards.Names)})."
+                    : "give --reward-model or --reward, not both: PPO maximises one reward.");
             var loraConfig = lora.Read(parse);
             FileInfo? ptxFile = parse.GetValue(ptxData);
             float? ptxWeight = parse.GetValue(ptxCoef);
@@ -78,9 +92,10 @@ internal static class PpoCommand
                 PtxCoefficient = ptxFile is null ? 0 : ptxWeight ?? 1f, OutputDirectory = outputFolder,
             }.Validate();
             var promptSet = PromptSet.Load(parse.GetValue(prompts)!.FullName);
-            var scorer = BuiltInRewards.Get(parse.GetValue(reward)!);
-
             var targetDevice = DeviceOption.Open(parse, device);
+            using var loadedRewardModel = rewardFolder is null ? null : RewardModel.Load(rewardFolder.FullName, targetDevice);
+            var scorer = loadedRewardModel ?? BuiltInRewards.Get(rewardName!);
+
             string modelFolder = parse.GetValue(model)!.FullName;
             var tokenizer = TokenizerFiles.Load(modelFolder);
             using var gpt = GptModel.FromPretrained(modelFolder, targetDevice);
@@ -99,6 +114,7 @@ internal static class PpoCommand
             Console.Error.WriteLine($"model: {modelFolder}: {c.LayerCount} layers, {c.HeadCount} heads, width {c.EmbeddingSize}, context {c.ContextLength}; policy: " +
                 (adapter is null ? $"all {gpt.ParameterCount:N0} parameters" : $"LoRA rank {adapter.Config.Rank}, {adapter.Parameters.Count:N0} parameters") +
                 $"; {promptSet.Count:N0} prompts, {options.PromptsPerIteration} per iteration, responses up to {options.MaxNewTokens} tokens");
+            Console.Error.WriteLine(rewardFolder is null ? $"reward: built-in '{rewardName}'" : $"reward: the reward model {rewardFolder.FullName}");
             if (resumed) Console.Error.WriteLine($"resuming from iteration {trainer.Iteration}");
             var progress = new IterationProgress();
             try

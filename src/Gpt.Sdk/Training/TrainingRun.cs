@@ -21,7 +21,6 @@ public abstract class TrainingRun<TRun, TData, TDataOptions>
     private readonly Func<TData, double, ulong, (TData Train, TData HeldOut)> _split;
     private readonly Func<TData, IReadOnlyList<int>> _skippedLines;
     private readonly string _defaultAdapterName;
-    private Func<TDataOptions, CancellationToken, TData>? _evaluationData;
     private double _heldOut;
 
     // Private protected: the runs of this assembly are the only kinds; the delegates say how their dataset splits.
@@ -43,6 +42,8 @@ public abstract class TrainingRun<TRun, TData, TDataOptions>
     private protected (LoraConfig Config, string Name, ulong Seed)? Lora { get; private set; }
 
     private protected Func<TDataOptions, CancellationToken, TData>? Data { get; set; }
+
+    private protected Func<TDataOptions, CancellationToken, TData>? EvaluationData { get; set; }
 
     private protected Func<TDataOptions, TDataOptions> DataOptions { get; private set; } = o => o;
 
@@ -70,7 +71,7 @@ public abstract class TrainingRun<TRun, TData, TDataOptions>
     public TRun WithEvaluationData(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        _evaluationData = (o, ct) => Load(path, o, ct);
+        EvaluationData = (o, ct) => Load(path, o, ct);
         return This;
     }
 
@@ -132,9 +133,9 @@ public abstract class TrainingRun<TRun, TData, TDataOptions>
     {
         if (Data is null) throw new InvalidOperationException("no training data: give it first (OnSftData or OnPreferenceData).");
         var all = Data(options, cancellationToken);
-        if (_evaluationData is not null)
+        if (EvaluationData is not null)
         {
-            var evaluation = _evaluationData(options, cancellationToken);
+            var evaluation = EvaluationData(options, cancellationToken);
             return (all, evaluation, _skippedLines(all), _skippedLines(evaluation));
         }
 

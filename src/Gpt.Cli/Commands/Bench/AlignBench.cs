@@ -10,17 +10,13 @@ namespace Gpt.Cli.Commands.Bench;
 /// <summary>
 /// <c>gpt bench align</c>: does the alignment pipeline move the true score of <see cref="AlignWorld"/>? It writes the
 /// world's files, trains a BPE tokenizer on it (every word one token), pretrains a baby GPT on the corpus, fine-tunes it
-/// on the demonstrations, and measures each model with <see cref="AlignEvaluation"/>. The models are saved in the data
-/// folder (<c>base/</c>, <c>sft/</c>, each with its <c>metrics.jsonl</c>), so <c>gpt rm</c>, <c>gpt ppo</c>,
-/// <c>gpt dpo</c> and <c>gpt plot</c> can start from them on the command line.
+/// on the demonstrations, then runs InstructGPT's later stages and DPO from the SFT model (<see cref="AlignStages"/>): a
+/// reward model on the rankings and pairs (held-out pairwise accuracy), PPO against that reward model without and with
+/// the pretraining mix, and DPO on the program-labelled pairs. Every model is measured with <see cref="AlignEvaluation"/>,
+/// and <see cref="AlignGoals"/> judges issue 9's goals on the figures. The models are saved in the data folder
+/// (<c>base/</c>, <c>sft/</c>, <c>rm/</c>, <c>ppo/</c>, <c>ppo_ptx/</c>, <c>dpo/</c>, each with its <c>metrics.jsonl</c>), so
+/// <c>gpt score</c>, <c>gpt generate</c> and <c>gpt plot</c> can open them, and a later run can start from <c>sft/</c>.
 /// </summary>
-/// <remarks>
-/// The later stages of issue 9 each become one method here, called in <see cref="RunAsync"/> where it says so, and
-/// reporting through <see cref="AlignEvaluation.MeasureAsync"/> into <c>models</c>, with its seconds in <c>seconds</c>:
-/// <c>RewardModelAsync</c> (train on <see cref="AlignWorld.RankingsFile"/>/<see cref="AlignWorld.PreferencesFile"/>,
-/// report held-out pairwise accuracy), <c>PpoAsync(ptx: false)</c> and <c>PpoAsync(ptx: true)</c> (against the learned
-/// reward model, from the SFT model; report the KL to it), and <c>DpoAsync</c> (on the program-labelled pairs).
-/// </remarks>
 internal static class AlignBench
 {
     /// <summary>The folders of the models the benchmark writes into the data folder.</summary>
@@ -61,30 +57,159 @@ internal static class AlignBench
 
         /// <summary>Peak learning rate of the SFT.</summary>
         public float SftLearningRate { get; init; } = 1e-3f;
+
+        /// <summary>Share of the training noun pairs whose prompts (both orders) the reward model never trains on.</summary>
+        public double RewardHeldOutFraction { get; init; } = 0.1;
+
+        /// <summary>Optimizer steps of the reward model.</summary>
+        public int RewardSteps { get; init; } = 300;
+
+        /// <summary>Prompts per reward-model batch (a ranked list brings its three pairs).</summary>
+        public int RewardBatchSize { get; init; } = 16;
+
+        /// <summary>Peak learning rate of the reward model.</summary>
+        public float RewardLearningRate { get; init; } = 3e-4f;
+
+        /// <summary>PPO iterations (rollouts and updates).</summary>
+        public int PpoIterations { get; init; } = 60;
+
+        /// <summary>Prompts (responses) per PPO iteration.</summary>
+        public int PpoPromptsPerIteration { get; init; } = 32;
+
+        /// <summary>Responses per PPO update.</summary>
+        public int PpoMinibatchSize { get; init; } = 8;
+
+        /// <summary>Passes over each iteration's responses.</summary>
+        public int PpoEpochs { get; init; } = 4;
+
+        /// <summary>PPO's learning rate (constant).</summary>
+        public float PpoLearningRate { get; init; } = 5e-5f;
+
+        /// <summary>β of PPO's per-token KL penalty to the SFT model (fixed). The learned reward spans about ±8 and scores an
+        /// empty response (never seen in its training) above any sentence: with β 0.05 or 0.2 PPO finds that and collapses
+        /// to empty responses within 20–30 iterations (true score 0); β 1 keeps the KL near 2 nats and the sentences whole.</summary>
+        public float PpoKlCoefficient { get; init; } = 1f;
+
+        /// <summary>γ_ptx, the weight of the pretraining loss in PPO-ptx.</summary>
+        public float PtxCoefficient { get; init; } = 1f;
+
+        /// <summary>Rows of each pretraining batch of PPO-ptx.</summary>
+        public int PtxBatchSize { get; init; } = 8;
+
+        /// <summary>Optimizer steps of DPO.</summary>
+        public int DpoSteps { get; init; } = 200;
+
+        /// <summary>Prompts (pairs) per DPO batch.</summary>
+        public int DpoBatchSize { get; init; } = 16;
+
+        /// <summary>Peak learning rate of DPO.</summary>
+        public float DpoLearningRate { get; init; } = 5e-5f;
+
+        /// <summary>DPO's β. At β 0.1 and 1e-4 DPO lowers the chosen responses' likelihood too (by 2.8 nats) and moves
+        /// probability to ending at once: greedy answers turn empty and the true score falls below the SFT model's; β 0.5 at
+        /// 5e-5 keeps the chosen likelihood near the reference's.</summary>
+        public float DpoBeta { get; init; } = 0.5f;
     }
 
     /// <summary>Runs the benchmark and returns its JSON object.</summary>
     /// <param name="device">Where to train and generate.</param>
     /// <param name="settings">World and hyper-parameters.</param>
     /// <param name="dataFolder">Where the world's files and the models go.</param>
+    /// <param name="fromSft">Start from the SFT model an earlier run with the same settings left in the data folder
+    /// (<see cref="AlignSftStamp"/>), skipping the world's files, the base model and the SFT.</param>
     /// <param name="log">Stage lines (stderr).</param>
     /// <param name="cancellationToken">Stops training between steps.</param>
-    public static async Task<Dictionary<string, object?>> RunAsync(Device device, Settings settings, string dataFolder, TextWriter log,
+    public static async Task<Dictionary<string, object?>> RunAsync(Device device, Settings settings, string dataFolder, bool fromSft, TextWriter log,
         CancellationToken cancellationToken)
     {
         var total = Stopwatch.StartNew();
         var seconds = new Dictionary<string, object>();
         var models = new Dictionary<string, object>();
         ulong seed = settings.World.Seed;
+        string sftFolder = Path.GetFullPath(Path.Combine(dataFolder, SftFolder));
+        if (fromSft) AlignSftStamp.Check(sftFolder, settings);
 
-        var world = Timed(seconds, "world", () => WriteWorld(settings.World, dataFolder));
-        log.WriteLine($"align: world written to {Path.GetFullPath(dataFolder)}");
+        var world = fromSft ? AlignWorld.Generate(settings.World) : Timed(seconds, "world", () => WriteWorld(settings.World, dataFolder));
+        log.WriteLine(fromSft ? $"align: starting from the SFT model in {sftFolder}" : $"align: world written to {Path.GetFullPath(dataFolder)}");
         var result = new Dictionary<string, object?>
         {
             ["world"] = world.Describe(),
             ["data"] = Path.GetFullPath(dataFolder),
+            ["from_sft"] = fromSft,
         };
 
+        ITokenizer tokenizer;
+        if (fromSft)
+        {
+            tokenizer = TokenizerFiles.Load(sftFolder);
+        }
+        else
+        {
+            var (bpe, pretrain, sft) = await BaseAndSftAsync(device, settings, world, dataFolder, models, seconds, log, cancellationToken);
+            tokenizer = bpe;
+            result["tokenizer"] = new Dictionary<string, object> { ["kind"] = "byte-level BPE", ["vocabulary"] = bpe.VocabularySize, ["merges"] = bpe.MergeCount };
+            result["pretrain"] = new Dictionary<string, object>
+            {
+                ["steps"] = settings.PretrainSteps, ["batch"] = settings.BatchSize, ["seq_len"] = settings.Context,
+                ["learning_rate"] = settings.PretrainLearningRate, ["final_loss"] = Math.Round(pretrain.FinalLoss, 4),
+                ["folder"] = Path.GetFullPath(Path.Combine(dataFolder, BaseFolder)),
+            };
+            result["sft"] = new Dictionary<string, object>
+            {
+                ["steps"] = settings.SftSteps, ["batch"] = settings.BatchSize, ["packed"] = true, ["learning_rate"] = settings.SftLearningRate,
+                ["final_loss"] = Math.Round(sft.Training.FinalLoss, 4), ["folder"] = sftFolder,
+            };
+        }
+
+        using (var sftModel = GptModel.FromPretrained(sftFolder, device))
+        {
+            result["model"] = BenchFigures.Model(sftModel);
+            if (fromSft) models["sft"] = await TimedAsync(seconds, "measure_sft", () => AlignEvaluation.MeasureAsync(sftModel, tokenizer, world, seed, null, cancellationToken));
+        }
+
+        string rewardModelFolder = FreshFolder(dataFolder, AlignStages.RewardModelFolder);
+        result["reward_model"] = await TimedAsync(seconds, "reward_model",
+            () => AlignStages.RewardModelAsync(device, tokenizer, world, settings, sftFolder, rewardModelFolder, log, cancellationToken));
+
+        foreach (bool ptx in new[] { false, true })
+        {
+            string stage = ptx ? "ppo_ptx" : "ppo";
+            using var policy = GptModel.FromPretrained(sftFolder, device);
+            string folder = FreshFolder(dataFolder, ptx ? AlignStages.PpoPtxFolder : AlignStages.PpoFolder);
+            result[stage] = await TimedAsync(seconds, stage,
+                () => AlignStages.PpoAsync(policy, tokenizer, world, settings, rewardModelFolder, ptx, folder, log, cancellationToken));
+            models[stage] = await TimedAsync(seconds, "measure_" + stage, () => AlignEvaluation.MeasureAsync(policy, tokenizer, world, seed, null, cancellationToken));
+        }
+
+        using (var dpoModel = GptModel.FromPretrained(sftFolder, device))
+        {
+            string folder = FreshFolder(dataFolder, AlignStages.DpoFolder);
+            result["dpo"] = await TimedAsync(seconds, "dpo", () => AlignStages.DpoAsync(dpoModel, tokenizer, world, settings, folder, log, cancellationToken));
+            models["dpo"] = await TimedAsync(seconds, "measure_dpo", () => AlignEvaluation.MeasureAsync(dpoModel, tokenizer, world, seed, null, cancellationToken));
+        }
+
+        result["device"] = device.Name;
+        result["threads"] = CpuParallel.ThreadCount;
+        result["seed"] = seed;
+        result["evaluation"] = new Dictionary<string, object>
+        {
+            ["prompts"] = world.EvalPrompts.Count, ["samples_per_prompt"] = AlignEvaluation.SamplesPerPrompt, ["temperature"] = 1,
+            ["max_response_tokens"] = AlignEvaluation.MaxResponseTokens, ["held_out_sentences"] = world.HeldOutCorpus.Count,
+        };
+        result["models"] = models;
+        result["before_after"] = AlignGoals.BeforeAfter(models);
+        result["goals"] = AlignGoals.Judge(models, (Dictionary<string, object>)result["reward_model"]!);
+        seconds["total"] = Math.Round(total.Elapsed.TotalSeconds, 1);
+        result["seconds"] = seconds;
+        return result;
+    }
+
+    // The world's tokenizer, the base model and the SFT model, each saved in the data folder and measured into `models`.
+    private static async Task<(BpeTokenizer Tokenizer, TrainingResult Pretrain, FineTuneResult Sft)> BaseAndSftAsync(Device device, Settings settings,
+        AlignWorld world, string dataFolder, Dictionary<string, object> models, Dictionary<string, object> seconds, TextWriter log,
+        CancellationToken cancellationToken)
+    {
+        ulong seed = settings.World.Seed;
         var tokenizer = Timed(seconds, "tokenizer", () => TrainTokenizer(world, settings.VocabularySize));
         var config = new GptConfig
         {
@@ -104,40 +229,8 @@ internal static class AlignBench
         string sftFolder = FreshFolder(dataFolder, SftFolder);
         var sft = await TimedAsync(seconds, "sft", () => FineTuneAsync(sftModel, tokenizer, world, settings, sftFolder, cancellationToken));
         models["sft"] = await TimedAsync(seconds, "measure_sft", () => AlignEvaluation.MeasureAsync(sftModel, tokenizer, world, seed, null, cancellationToken));
-
-        // Issue 9's later stages go here, one method each (see the remarks): RewardModelAsync, PpoAsync(ptx: false),
-        // PpoAsync(ptx: true), DpoAsync; each adds its figures to `models` and its time to `seconds`.
-
-        double sftScore = (double)((Dictionary<string, object>)models["sft"])["true_score_sampled"];
-        result["device"] = device.Name;
-        result["threads"] = CpuParallel.ThreadCount;
-        result["seed"] = seed;
-        result["tokenizer"] = new Dictionary<string, object> { ["kind"] = "byte-level BPE", ["vocabulary"] = tokenizer.VocabularySize, ["merges"] = tokenizer.MergeCount };
-        result["model"] = BenchFigures.Model(baseModel);
-        result["pretrain"] = new Dictionary<string, object>
-        {
-            ["steps"] = settings.PretrainSteps, ["batch"] = settings.BatchSize, ["seq_len"] = settings.Context,
-            ["learning_rate"] = settings.PretrainLearningRate, ["final_loss"] = Math.Round(pretrain.FinalLoss, 4), ["folder"] = baseFolder,
-        };
-        result["sft"] = new Dictionary<string, object>
-        {
-            ["steps"] = settings.SftSteps, ["batch"] = settings.BatchSize, ["packed"] = true, ["learning_rate"] = settings.SftLearningRate,
-            ["final_loss"] = Math.Round(sft.Training.FinalLoss, 4), ["folder"] = sftFolder,
-        };
-        result["evaluation"] = new Dictionary<string, object>
-        {
-            ["prompts"] = world.EvalPrompts.Count, ["samples_per_prompt"] = AlignEvaluation.SamplesPerPrompt, ["temperature"] = 1,
-            ["max_response_tokens"] = AlignEvaluation.MaxResponseTokens, ["held_out_sentences"] = world.HeldOutCorpus.Count,
-        };
-        result["models"] = models;
-        result["goals"] = new Dictionary<string, object>
-        {
-            ["sft_true_score_between"] = new[] { 0.3, 0.6 },
-            ["met"] = sftScore is >= 0.3 and <= 0.6,
-        };
-        seconds["total"] = Math.Round(total.Elapsed.TotalSeconds, 1);
-        result["seconds"] = seconds;
-        return result;
+        AlignSftStamp.Write(sftFolder, settings);
+        return (tokenizer, pretrain, sft);
     }
 
     /// <summary>Draws the world and writes its files to <paramref name="dataFolder"/> (<see cref="AlignWorld.Write"/>).</summary>

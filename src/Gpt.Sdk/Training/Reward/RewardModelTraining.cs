@@ -60,6 +60,16 @@ public sealed class RewardModelTraining : TrainingRun<RewardModelTraining, Prefe
         return this;
     }
 
+    /// <summary>Evaluates on preferences in memory instead of a split of the training data, e.g. prompts the caller held out
+    /// by their text.</summary>
+    /// <param name="examples">The examples.</param>
+    public RewardModelTraining WithEvaluationData(IEnumerable<PreferenceExample> examples)
+    {
+        var list = (examples ?? throw new ArgumentNullException(nameof(examples))).ToList();
+        EvaluationData = (o, ct) => PreferenceDataset.FromExamples(list, Tokenizer, o, ct);
+        return this;
+    }
+
     /// <summary>Calls <paramref name="report"/> when the run is ready, before its first step (data loaded, adapter added,
     /// checkpoint restored). Throwing from it stops the run before anything is written.</summary>
     /// <param name="report">Receives the data and the step the run starts from.</param>

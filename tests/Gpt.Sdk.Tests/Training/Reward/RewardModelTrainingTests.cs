@@ -148,6 +148,31 @@ public sealed class RewardModelTrainingTests : IDisposable
         await Assert.ThrowsAsync<InvalidOperationException>(() => RewardModelTraining.For(model, Chars).RunAsync());
     }
 
+    [Fact]
+    public async Task EvaluationDataInMemoryIsEvaluatedAsTheSameLinesInAFile()
+    {
+        var examples = Examples(48, seed: 3);
+        var train = examples.Take(36).ToList();
+        var held = examples.Skip(36).ToList();
+        string file = WriteJsonl(_folder, [.. held.Select(e => JsonSerializer.Serialize(new { prompt = e.Prompt, responses = e.Responses }))]);
+
+        async Task<IReadOnlyDictionary<string, double>> Run(Func<RewardModelTraining, RewardModelTraining> evaluation)
+        {
+            using var model = Model();
+            var result = await evaluation(RewardModelTraining.For(model, Chars).OnPreferenceData(train))
+                .WithOptions(o => Options(o) with { MaxSteps = 6, EvalInterval = 6 }).RunAsync();
+            result.RewardModel.Dispose();
+            return result.Evaluation;
+        }
+
+        var inMemory = await Run(r => r.WithEvaluationData(held));
+        var fromFile = await Run(r => r.WithEvaluationData(file));
+        Assert.Equal(fromFile["accuracy"], inMemory["accuracy"]);
+        Assert.Equal(fromFile["margin"], inMemory["margin"]);
+        using var spare = Model();
+        Assert.Throws<ArgumentNullException>(() => RewardModelTraining.For(spare, Chars).WithEvaluationData((IEnumerable<PreferenceExample>)null!));
+    }
+
     private static float[] Weights(GptModel model)
     {
         var values = new float[model.Parameters.Count];
