@@ -38,23 +38,74 @@ internal static unsafe class ExactSearch
             }
             return result;
         }
-        var gate = new object();
-        Parallel.For(0, chunks,
-            new ParallelOptions { MaxDegreeOfParallelism = maxThreads, CancellationToken = cancellationToken },
-            () => NewHeaps(batch, k),
-            (c, _, local) =>
-            {
-                ScanChunk(rows, c, queries, batch, allowed, local);
-                return local;
-            },
-            local =>
-            {
-                lock (gate)
-                {
-                    for (int q = 0; q < batch; q++) result[q].AddAll(local[q]);
-                }
-            });
+        var scan = new ParallelScan(rows, queries, batch, k, allowed, result, chunks, cancellationToken);
+        for (int helper = 1; helper < Math.Min(maxThreads, chunks); helper++) ThreadPool.UnsafeQueueUserWorkItem(ParallelScan.Help, scan, preferLocal: false);
+        scan.Work();
+        scan.WaitForHelpers();
+        cancellationToken.ThrowIfCancellationRequested();
         return result;
+    }
+
+    /// <summary>
+    /// One parallel scan: the calling thread and up to maxThreads - 1 thread-pool helpers claim chunks until none
+    /// are left, each into heaps of its own, merged at the end. The caller never waits for a helper that has not
+    /// started: one that starts late finds no chunk and leaves. So a search finishes even when the thread pool is
+    /// saturated (Parallel.For, called from a thread outside the pool, waits for pool threads to run its work).
+    /// </summary>
+    private sealed class ParallelScan(VectorRows rows, float[] queries, int batch, int k, bool[]? allowed, TopK[] result, int chunks,
+        CancellationToken cancellationToken)
+    {
+        private readonly object _gate = new();
+        private int _nextChunk = -1;
+        private int _activeHelpers;
+        private Exception? _error;
+
+        public static void Help(ParallelScan scan)
+        {
+            lock (scan._gate) scan._activeHelpers++;
+            try
+            {
+                scan.Work();
+            }
+            catch (Exception error)
+            {
+                lock (scan._gate) scan._error ??= error;
+            }
+            finally
+            {
+                lock (scan._gate)
+                {
+                    if (--scan._activeHelpers == 0) Monitor.PulseAll(scan._gate);
+                }
+            }
+        }
+
+        public void Work()
+        {
+            TopK[]? local = null;
+            int chunk;
+            while ((chunk = Interlocked.Increment(ref _nextChunk)) < chunks && !cancellationToken.IsCancellationRequested)
+            {
+                local ??= NewHeaps(batch, k);
+                ScanChunk(rows, chunk, queries, batch, allowed, local);
+            }
+            if (local is null) return;
+            lock (_gate)
+            {
+                for (int q = 0; q < batch; q++) result[q].AddAll(local[q]);
+            }
+        }
+
+        public void WaitForHelpers()
+        {
+            // Every chunk is claimed now; only helpers already inside Work can still be scanning or merging.
+            Interlocked.Exchange(ref _nextChunk, chunks);
+            lock (_gate)
+            {
+                while (_activeHelpers > 0) Monitor.Wait(_gate);
+                if (_error is not null) throw new AggregateException(_error);
+            }
+        }
     }
 
     private static TopK[] NewHeaps(int batch, int k)

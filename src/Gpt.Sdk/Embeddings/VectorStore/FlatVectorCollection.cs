@@ -58,7 +58,7 @@ public sealed class FlatVectorCollection<TKey, TRecord> : VectorStoreCollection<
             ? builder.BuildDynamic(
                 options.Definition ?? throw new ArgumentException("A dynamic collection (Dictionary<string, object?> records) needs a definition of its properties.", nameof(options)),
                 options.EmbeddingGenerator)
-            : builder.Build(typeof(TKey), typeof(TRecord), options.Definition, options.EmbeddingGenerator);
+            : builder.Build(typeof(TRecord), typeof(TKey), options.Definition, options.EmbeddingGenerator);
         _schema = VectorTableSchema.From(_model);
         _tables = tables;
         _maxThreads = options.MaxDegreeOfParallelism ?? Environment.ProcessorCount;

@@ -50,7 +50,7 @@ internal static class RecordFilter
                     return VisitMemberAccess((MemberExpression)node);
                 case ExpressionType.Call when node is MethodCallExpression { Method.Name: "get_Item", Object: ParameterExpression p } call
                     && p == record && call.Arguments is [ConstantExpression { Value: string name }]:
-                    return Field(name);
+                    return Field(name, call.Type);
                 default:
                     throw Unsupported(node);
             }
@@ -58,13 +58,14 @@ internal static class RecordFilter
 
         private Expression VisitMemberAccess(MemberExpression member)
         {
-            if (member.Expression == record) return Field(member.Member.Name);
+            if (member.Expression == record) return Field(member.Member.Name, member.Type);
             // A captured variable or constant member (closure field, DateTime.Now, ...): evaluated when the filter runs.
             if (!References(member, record)) return member;
             throw Unsupported(member);
         }
 
-        private Expression Field(string name)
+        // The field's value as the expression it replaces was typed: the property's type for r.Name, object for r["Name"].
+        private Expression Field(string name, Type type)
         {
             if (!model.PropertyMap.TryGetValue(name, out var property))
                 throw new NotSupportedException($"The filter {filter} uses '{name}', which is not a property of the collection's records.");
@@ -72,7 +73,7 @@ internal static class RecordFilter
             if (index < 0)
                 throw new NotSupportedException($"The filter {filter} uses the vector property '{name}'; filter on the key or data properties.");
             var value = Expression.ArrayIndex(fields, Expression.Constant(index));
-            return Expression.Convert(value, property.Type);
+            return type == typeof(object) ? value : Expression.Convert(value, type);
         }
 
         private NotSupportedException Unsupported(Expression node) => new(
