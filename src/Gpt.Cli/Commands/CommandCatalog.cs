@@ -22,5 +22,6 @@ internal static class CommandCatalog
         yield return PlotCommand.Create();
         yield return TokenizeCommand.Create();
         yield return TokenizerCommand.Create();
+        yield return IndexCommand.Create();
     }
 }

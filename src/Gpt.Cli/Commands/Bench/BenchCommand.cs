@@ -16,6 +16,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(PpoBenchCommand.Create());
         bench.Subcommands.Add(EvalBenchCommand.Create());
         bench.Subcommands.Add(AlignBenchCommand.Create());
+        bench.Subcommands.Add(VectorsBenchCommand.Create());
         return bench;
     }
 }
