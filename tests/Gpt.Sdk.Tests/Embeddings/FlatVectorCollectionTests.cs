@@ -156,6 +156,18 @@ public class FlatVectorCollectionTests
     }
 
     [Fact]
+    public async Task A_top_larger_than_the_collection_returns_every_record_once_nearest_first()
+    {
+        var passages = Passages(12, seed: 35);
+        var collection = await CollectionAsync(DistanceFunction.CosineSimilarity, passages);
+        float[] query = Vector(new Random(36));
+        AssertSame(BruteForce(passages, query, DistanceFunction.CosineSimilarity, 12), await SearchAsync(collection, query, int.MaxValue));
+        var empty = new FlatVectorStore().GetCollection<int, Passage>("empty");
+        await empty.EnsureCollectionExistsAsync();
+        Assert.Empty(await SearchAsync(empty, query, 5));
+    }
+
+    [Fact]
     public async Task Get_by_filter_orders_skips_and_takes()
     {
         var passages = Passages(300, seed: 15);

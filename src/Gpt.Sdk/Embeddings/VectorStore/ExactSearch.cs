@@ -26,6 +26,7 @@ internal static unsafe class ExactSearch
     public static TopK[] Run(VectorRows rows, float[] queries, int batch, int k, bool[]? allowed, int maxThreads,
         CancellationToken cancellationToken)
     {
+        k = Math.Max(1, Math.Min(k, rows.Count)); // a top larger than the collection needs no larger heaps
         var result = NewHeaps(batch, k);
         int chunks = rows.ChunkCount;
         if (chunks == 0) return result;

@@ -315,8 +315,9 @@ public sealed class FlatVectorCollection<TKey, TRecord> : VectorStoreCollection<
             var results = new IReadOnlyList<VectorSearchResult<TRecord>>[batch];
             for (int q = 0; q < batch; q++)
             {
-                var list = new List<VectorSearchResult<TRecord>>(top);
-                foreach (var (rank, row) in heaps[q].ToSortedArray().Skip(options.Skip))
+                var nearest = heaps[q].ToSortedArray();
+                var list = new List<VectorSearchResult<TRecord>>(Math.Max(0, nearest.Length - options.Skip));
+                foreach (var (rank, row) in nearest.Skip(options.Skip))
                 {
                     double score = _schema.Metric.Score(rank, squaredNorms[q]);
                     // Nearest first: once one result misses the threshold, so do all after it.

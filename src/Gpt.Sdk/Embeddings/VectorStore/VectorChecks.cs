@@ -21,9 +21,8 @@ internal static class VectorChecks
             throw new ArgumentException(
                 $"{what} has {vector.Length} dimensions; the collection's vectors have {dimensions}. Use vectors from the same embedding model the collection was built with.",
                 parameterName);
-        int bad = TensorPrimitives.IndexOfMax(vector);
         double squaredNorm = SquaredNorm(vector);
-        if (!double.IsFinite(squaredNorm) || float.IsNaN(vector[bad]))
+        if (!double.IsFinite(squaredNorm))
         {
             for (int i = 0; i < vector.Length; i++)
             {
