@@ -23,5 +23,6 @@ internal static class CommandCatalog
         yield return PlotCommand.Create();
         yield return TokenizeCommand.Create();
         yield return TokenizerCommand.Create();
+        yield return IndexCommand.Create();
     }
 }

@@ -18,6 +18,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(AlignBenchCommand.Create());
         bench.Subcommands.Add(AllReduceBenchCommand.Create());
         bench.Subcommands.Add(EmbedBenchCommand.Create());
+        bench.Subcommands.Add(VectorsBenchCommand.Create());
         return bench;
     }
 }

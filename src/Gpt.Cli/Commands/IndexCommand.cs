@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Text.Json;
+using Gpt.Sdk.Embeddings;
+
+namespace Gpt.Cli.Commands;
+
+/// <summary>
+/// <c>gpt index …</c>: vector index files (<see cref="VectorIndexFile"/>), written by
+/// <see cref="FlatVectorCollection{TKey, TRecord}.SaveAsync"/>. <c>gpt index info --index FILE</c> prints what
+/// an index holds as JSON, after checking its size and end marker.
+/// </summary>
+/// <remarks>
+/// <c>build</c> (embed a JSONL file with a model and save the index) and <c>search</c> (embed a query and print the
+/// top k) join here once the SDK's embedding generator exists: both open the index through
+/// <see cref="VectorIndexInfo.ToDefinition"/> and a dynamic <see cref="FlatVectorCollection{TKey, TRecord}"/>.
+/// </remarks>
+internal static class IndexCommand
+{
+    public static Command Create()
+    {
+        var index = new Command("index", "Inspect vector index files (the SDK's flat vector store saved to disk).");
+        index.Subcommands.Add(CreateInfo());
+        return index;
+    }
+
+    private static Command CreateInfo()
+    {
+        var file = new Option<string>("--index") { Description = "The index file.", Required = true };
+        var command = new Command("info", "Print what a vector index file holds (collection, count, dimensions, distance function, properties) as JSON.");
+        command.Options.Add(file);
+        command.SetAction(parseResult =>
+        {
+            try
+            {
+                var info = VectorIndexFile.ReadInfo(parseResult.GetValue(file)!);
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    format_version = info.FormatVersion,
+                    collection = info.Collection,
+                    count = info.Count,
+                    dimensions = info.Dimensions,
+                    distance = info.DistanceFunction,
+                    key = new { name = info.Key.Name, type = info.Key.TypeName },
+                    vector = info.VectorName,
+                    data = info.Data.Select(p => new { name = p.Name, type = p.TypeName }),
+                    bytes = info.FileLength,
+                }));
+                return 0;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+}
