@@ -67,23 +67,13 @@ internal static class RmCommand
             {
                 var result = await run.RunAsync(progress, interrupt.Token);
                 result.RewardModel.Dispose();
-                progress.EndLine();
-                var outcome = result.Training;
-                string figures = (float.IsFinite(outcome.FinalLoss) ? $", loss {outcome.FinalLoss:F4}" : "") +
-                    (outcome.ValidationLoss is { } validation ? $", eval loss {validation:F4}" : "") +
-                    (result.Evaluation.TryGetValue("accuracy", out double accuracy) ? $", eval accuracy {accuracy:F4}" : "");
-                Console.Error.WriteLine($"done: {outcome.Steps} steps{figures}, {outcome.SkippedSteps} skipped, {outcome.Elapsed:hh\\:mm\\:ss}; " +
-                    $"reward model saved to {outputFolder}{(loraConfig is null ? "" : " (adapter merged)")}");
-                return 0;
+                string accuracy = result.Evaluation.TryGetValue("accuracy", out double value) ? $", eval accuracy {value:F4}" : "";
+                return TrainingOutcome.Done(progress, result.Training,
+                    $"reward model saved to {outputFolder}{(loraConfig is null ? "" : " (adapter merged)")}", accuracy);
             }
             catch (OperationCanceledException) when (start is not null)
             {
-                progress.EndLine();
-                int step = Math.Max(progress.LastStep, start.ResumedFromStep ?? 0);
-                Console.Error.WriteLine(step == 0
-                    ? "cancelled before the first step; run the same command to start again."
-                    : $"cancelled at step {step}/{start.Options.MaxSteps}; checkpoint and reward model saved to {outputFolder}: run the same command to resume.");
-                return 130;
+                return TrainingOutcome.Cancelled(progress, start.ResumedFromStep, start.Options.MaxSteps, "reward model", outputFolder);
             }
         });
         return command;

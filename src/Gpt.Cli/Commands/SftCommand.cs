@@ -86,25 +86,12 @@ internal static class SftCommand
             {
                 var result = await DistributedOption.RunOnEveryRank(communicator, () => run.RunAsync(root ? progress : null, interrupt.Token));
                 if (!root) return 0;
-                progress.EndLine();
-                var outcome = result.Training;
-                string losses = (float.IsFinite(outcome.FinalLoss) ? $", loss {outcome.FinalLoss:F4}" : "") +
-                    (outcome.ValidationLoss is { } validation ? $", eval loss {validation:F4}" : "");
-                Console.Error.WriteLine($"done: {outcome.Steps} steps{losses}, {outcome.SkippedSteps} skipped, {outcome.Elapsed:hh\\:mm\\:ss}; " +
-                    (loraConfig is null
-                        ? $"model saved to {outputFolder}"
-                        : $"PEFT adapter saved to {outputFolder} ({PeftAdapterFiles.ConfigFileName}, {PeftAdapterFiles.WeightsFileName}) for the base {modelFolder}"));
-                return 0;
+                return TrainingOutcome.Done(progress, result.Training, TrainingOutcome.Saved(outputFolder, loraConfig is not null, modelFolder));
             }
             catch (OperationCanceledException) when (start is not null)
             {
                 if (!root) return 130;
-                progress.EndLine();
-                int step = Math.Max(progress.LastStep, start.ResumedFromStep ?? 0);
-                Console.Error.WriteLine(step == 0
-                    ? "cancelled before the first step; run the same command to start again."
-                    : $"cancelled at step {step}/{start.Options.MaxSteps}; checkpoint and {what} saved to {outputFolder}: run the same command to resume.");
-                return 130;
+                return TrainingOutcome.Cancelled(progress, start.ResumedFromStep, start.Options.MaxSteps, what, outputFolder);
             }
         });
         return command;
