@@ -7,19 +7,17 @@ namespace Gpt.Cli.Commands;
 /// <summary>
 /// <c>gpt index …</c>: vector index files (<see cref="VectorIndexFile"/>), written by
 /// <see cref="FlatVectorCollection{TKey, TRecord}.SaveAsync"/>. <c>gpt index info --index FILE</c> prints what
-/// an index holds as JSON, after checking its size and end marker.
+/// an index holds as JSON, after checking its size and end marker; <c>gpt index build</c> (<see cref="IndexBuildCommand"/>)
+/// chunks, embeds and saves documents, and <c>gpt index search</c> (<see cref="IndexSearchCommand"/>) prints the chunks nearest a query.
 /// </summary>
-/// <remarks>
-/// <c>build</c> (embed a JSONL file with a model and save the index) and <c>search</c> (embed a query and print the
-/// top k) join here once the SDK's embedding generator exists: both open the index through
-/// <see cref="VectorIndexInfo.ToDefinition"/> and a dynamic <see cref="FlatVectorCollection{TKey, TRecord}"/>.
-/// </remarks>
 internal static class IndexCommand
 {
     public static Command Create()
     {
-        var index = new Command("index", "Inspect vector index files (the SDK's flat vector store saved to disk).");
+        var index = new Command("index", "Build, search and inspect vector index files (the SDK's flat vector store saved to disk).");
         index.Subcommands.Add(CreateInfo());
+        index.Subcommands.Add(IndexBuildCommand.Create());
+        index.Subcommands.Add(IndexSearchCommand.Create());
         return index;
     }
 
