@@ -2,7 +2,7 @@
 //   dotnet run -c Release --project samples/Rag                   # trains a small model on made-up towns (about a minute)
 //   dotnet run -c Release --project samples/Rag -- MODEL [HEAD]    # or loads a model folder (a GPT-2) and an embedding head folder
 // 1. A model: a small GPT pretrained on the documents, and a copy of it fine-tuned into an embedding model (contrastive,
-//    in-batch negatives, mean pooling); the original writes the answers.
+//    in-batch negatives, end-token pooling); the original writes the answers.
 // 2. Index: documents cut into token chunks, embedded in batches, stored in a vector store collection (any VectorData connector).
 // 3. Questions: the nearest chunks (printed with their scores), then an answer with them in the prompt, numbered, and its citations.
 // 4. Map-reduce: a text longer than the context summarised chunk by chunk, then the summaries summarised.
@@ -19,7 +19,6 @@ var documents = KnowledgeBase.Towns.Select(t => new SourceDocument(t.Name, Knowl
 GptModel model;
 ITokenizer tokenizer;
 Embedder embedder;
-GptModel? embeddingTrunk = null; // the trained copy, which the embedder does not own
 if (args.Length > 0)
 {
     model = GptModel.FromPretrained(args[0]);
@@ -40,12 +39,10 @@ else
         Console.WriteLine($"Pretrained a {model.ParameterCount:N0}-parameter GPT on the documents: {pretrained.Steps} steps, loss {pretrained.FinalLoss:F3}, {pretrained.Elapsed.TotalSeconds:F0} s.");
     }
 
-    // The embedding model is a copy of the pretrained one, fully fine-tuned: the original keeps writing text.
-    string baseFolder = Path.Combine(Directory.CreateTempSubdirectory("gpt-rag-").FullName, "base");
-    model.Save(baseFolder, bpe);
-    var trunk = embeddingTrunk = GptModel.FromPretrained(baseFolder);
+    // End-token pooling (cpt-text) gives the tokenizer two delimiters the model has no rows for, so the run fine-tunes a
+    // copy with those rows (the embedder owns it) and the original keeps writing text.
     var pairs = new ContrastiveDataset(KnowledgeBase.Pairs().Select(p => new ContrastiveExample(p.Query, p.Passage)));
-    var trained = await ContrastiveTraining.For(trunk, tokenizer)
+    var trained = await ContrastiveTraining.For(model, tokenizer)
         .OnPairs(pairs)
         .WithHead(EmbeddingPooling.EndToken)
         .WithOptions(o => o with { BatchSize = 32, MaxSteps = 250, LearningRate = 2e-3f, WarmupSteps = 10, EvalInterval = 0, Seed = 1 })
@@ -97,7 +94,6 @@ var summary = await summarizer.SummarizeAsync(chronicle, new SynchronousProgress
 Console.WriteLine($"Summary ({summary.Chunks} chunks of up to {summary.ChunkTokens} tokens, {summary.ReduceRounds} reduce rounds, {summary.ModelCalls} model calls):\n  {summary.Summary}");
 
 embedder.Dispose();
-embeddingTrunk?.Dispose();
 model.Dispose();
 
 static string Shorten(string text) => text.Length <= 90 ? text.Replace('\n', ' ') : text[..87].Replace('\n', ' ') + "...";
