@@ -56,6 +56,12 @@ public sealed class IndexBuildSearchTests : IDisposable
             Assert.Equal(("Mean", 16, 24), (meta.RootElement.GetProperty("pooling").GetString(), meta.RootElement.GetProperty("dimensions").GetInt32(),
                 meta.RootElement.GetProperty("chunk_tokens").GetInt32()));
 
+        var described = GptProcess.Run("index", "info", "--index", index);
+        Assert.True(described.ExitCode == 0, described.Stderr);
+        using (var infoJson = JsonDocument.Parse(described.Stdout))
+            Assert.Equal(("chunks", "Mean"), (infoJson.RootElement.GetProperty("collection").GetString(),
+                infoJson.RootElement.GetProperty("built_by").GetProperty("pooling").GetString()));
+
         // Every chunk, searched by its own text, comes back first with a cosine of 1: the round trip through the file is exact.
         var all = GptProcess.Run("index", "search", "--index", index, "--model", _model, "--query", "bees and honey", "-k", chunks.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.True(all.ExitCode == 0, all.Stderr);

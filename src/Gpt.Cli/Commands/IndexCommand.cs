@@ -7,7 +7,8 @@ namespace Gpt.Cli.Commands;
 /// <summary>
 /// <c>gpt index …</c>: vector index files (<see cref="VectorIndexFile"/>), written by
 /// <see cref="FlatVectorCollection{TKey, TRecord}.SaveAsync"/>. <c>gpt index info --index FILE</c> prints what
-/// an index holds as JSON, after checking its size and end marker; <c>gpt index build</c> (<see cref="IndexBuildCommand"/>)
+/// an index holds as JSON, after checking its size and end marker (with the model that built it, when
+/// <c>gpt index build</c> recorded one); <c>gpt index build</c> (<see cref="IndexBuildCommand"/>)
 /// chunks, embeds and saves documents, and <c>gpt index search</c> (<see cref="IndexSearchCommand"/>) prints the chunks nearest a query.
 /// </summary>
 internal static class IndexCommand
@@ -30,7 +31,9 @@ internal static class IndexCommand
         {
             try
             {
-                var info = VectorIndexFile.ReadInfo(parseResult.GetValue(file)!);
+                string path = parseResult.GetValue(file)!;
+                var info = VectorIndexFile.ReadInfo(path);
+                var builtBy = IndexModelFile.Read(path);
                 Console.WriteLine(JsonSerializer.Serialize(new
                 {
                     format_version = info.FormatVersion,
@@ -42,6 +45,7 @@ internal static class IndexCommand
                     vector = info.VectorName,
                     data = info.Data.Select(p => new { name = p.Name, type = p.TypeName }),
                     bytes = info.FileLength,
+                    built_by = builtBy,
                 }));
                 return 0;
             }
