@@ -24,5 +24,6 @@ internal static class CommandCatalog
         yield return TokenizeCommand.Create();
         yield return TokenizerCommand.Create();
         yield return IndexCommand.Create();
+        yield return RagCommand.Create();
     }
 }

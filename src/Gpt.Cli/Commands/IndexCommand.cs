@@ -7,19 +7,18 @@ namespace Gpt.Cli.Commands;
 /// <summary>
 /// <c>gpt index …</c>: vector index files (<see cref="VectorIndexFile"/>), written by
 /// <see cref="FlatVectorCollection{TKey, TRecord}.SaveAsync"/>. <c>gpt index info --index FILE</c> prints what
-/// an index holds as JSON, after checking its size and end marker.
+/// an index holds as JSON, after checking its size and end marker (with the model that built it, when
+/// <c>gpt index build</c> recorded one); <c>gpt index build</c> (<see cref="IndexBuildCommand"/>)
+/// chunks, embeds and saves documents, and <c>gpt index search</c> (<see cref="IndexSearchCommand"/>) prints the chunks nearest a query.
 /// </summary>
-/// <remarks>
-/// <c>build</c> (embed a JSONL file with a model and save the index) and <c>search</c> (embed a query and print the
-/// top k) join here once the SDK's embedding generator exists: both open the index through
-/// <see cref="VectorIndexInfo.ToDefinition"/> and a dynamic <see cref="FlatVectorCollection{TKey, TRecord}"/>.
-/// </remarks>
 internal static class IndexCommand
 {
     public static Command Create()
     {
-        var index = new Command("index", "Inspect vector index files (the SDK's flat vector store saved to disk).");
+        var index = new Command("index", "Build, search and inspect vector index files (the SDK's flat vector store saved to disk).");
         index.Subcommands.Add(CreateInfo());
+        index.Subcommands.Add(IndexBuildCommand.Create());
+        index.Subcommands.Add(IndexSearchCommand.Create());
         return index;
     }
 
@@ -32,7 +31,9 @@ internal static class IndexCommand
         {
             try
             {
-                var info = VectorIndexFile.ReadInfo(parseResult.GetValue(file)!);
+                string path = parseResult.GetValue(file)!;
+                var info = VectorIndexFile.ReadInfo(path);
+                var builtBy = IndexModelFile.Read(path);
                 Console.WriteLine(JsonSerializer.Serialize(new
                 {
                     format_version = info.FormatVersion,
@@ -44,6 +45,7 @@ internal static class IndexCommand
                     vector = info.VectorName,
                     data = info.Data.Select(p => new { name = p.Name, type = p.TypeName }),
                     bytes = info.FileLength,
+                    built_by = builtBy,
                 }));
                 return 0;
             }
