@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using static Gpt.Cli.Commands.Bench.BenchStages;
 using Gpt.Kernels.Devices;
 using Gpt.Kernels.Devices.Cpu;
 using Gpt.Sdk.Nn;
@@ -303,21 +304,5 @@ internal static class AlignBench
         string folder = Path.GetFullPath(Path.Combine(dataFolder, name));
         if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         return folder;
-    }
-
-    private static T Timed<T>(Dictionary<string, object> seconds, string stage, Func<T> run)
-    {
-        long started = Stopwatch.GetTimestamp();
-        var value = run();
-        seconds[stage] = Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 1);
-        return value;
-    }
-
-    private static async Task<T> TimedAsync<T>(Dictionary<string, object> seconds, string stage, Func<Task<T>> run)
-    {
-        long started = Stopwatch.GetTimestamp();
-        var value = await run();
-        seconds[stage] = Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 1);
-        return value;
     }
 }
