@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using static Gpt.Cli.Commands.Bench.BenchStages;
 using Gpt.Kernels.Devices;
 using Gpt.Kernels.Devices.Cpu;
 using Gpt.Sdk.Nn;
 using Gpt.Sdk.Tokenization;
 using Gpt.Sdk.Training;
+using static Gpt.Cli.Commands.Bench.BenchStages;
 
 namespace Gpt.Cli.Commands.Bench;
 
@@ -221,7 +221,8 @@ internal static class AlignBench
         log.WriteLine($"align: pretraining a {config.LayerCount}-layer, {config.EmbeddingSize}-wide model for {settings.PretrainSteps} steps");
         using var baseModel = new GptModel(config, device, seed);
         string baseFolder = FreshFolder(dataFolder, BaseFolder);
-        var pretrain = await TimedAsync(seconds, "pretrain", () => PretrainAsync(baseModel, tokenizer, world, settings, baseFolder, log, cancellationToken));
+        var pretrain = await TimedAsync(seconds, "pretrain", () => PretrainAsync(baseModel, tokenizer.Encode(string.Concat(world.Corpus.Select(s => s + "\n"))),
+            settings.BatchSize, settings.Context, settings.PretrainSteps, settings.PretrainLearningRate, seed, baseFolder, log, cancellationToken));
         baseModel.Save(baseFolder, tokenizer);
         models["base"] = await TimedAsync(seconds, "measure_base", () => AlignEvaluation.MeasureAsync(baseModel, tokenizer, world, seed, null, cancellationToken));
 
@@ -252,31 +253,6 @@ internal static class AlignBench
             throw new InvalidOperationException($"a vocabulary of {vocabularySize} ids leaves {string.Join(", ", split.Select(w => $"'{w}'"))} " +
                 "as several tokens; raise the vocabulary size.");
         return tokenizer;
-    }
-
-    private static async Task<TrainingResult> PretrainAsync(GptModel model, ITokenizer tokenizer, AlignWorld world, Settings settings, string folder,
-        TextWriter log, CancellationToken cancellationToken)
-    {
-        using var data = TokenDataset.FromTokens(tokenizer.Encode(string.Concat(world.Corpus.Select(s => s + "\n"))));
-        var options = new TrainingOptions
-        {
-            BatchSize = settings.BatchSize,
-            SequenceLength = settings.Context,
-            MaxSteps = settings.PretrainSteps,
-            LearningRate = settings.PretrainLearningRate,
-            MinLearningRate = settings.PretrainLearningRate / 10,
-            WarmupSteps = Math.Min(50, settings.PretrainSteps / 10),
-            EvalInterval = 0,
-            Seed = settings.World.Seed,
-            // The folder holds the run's metrics.jsonl (and its final checkpoint), for gpt plot.
-            CheckpointDirectory = folder,
-        };
-        using var trainer = new Trainer(model, data, null, options);
-        var progress = new Progress<TrainingProgress>(p =>
-        {
-            if (p.Step % 200 == 0) log.WriteLine($"  step {p.Step}: loss {p.Loss:F3}");
-        });
-        return await trainer.RunAsync(progress, cancellationToken);
     }
 
     private static Task<FineTuneResult> FineTuneAsync(GptModel model, ITokenizer tokenizer, AlignWorld world, Settings settings, string folder,

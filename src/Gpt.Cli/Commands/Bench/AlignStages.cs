@@ -1,10 +1,10 @@
 using Gpt.Cli.Rewards;
-using static Gpt.Cli.Commands.Bench.BenchStages;
 using Gpt.Kernels.Devices;
 using Gpt.Kernels.Random;
 using Gpt.Sdk.Nn;
 using Gpt.Sdk.Tokenization;
 using Gpt.Sdk.Training;
+using static Gpt.Cli.Commands.Bench.BenchStages;
 
 namespace Gpt.Cli.Commands.Bench;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using static Gpt.Cli.Commands.Bench.BenchStages;
 using Gpt.Kernels.Devices;
 using Gpt.Kernels.Devices.Cpu;
 using Gpt.Sdk.Embeddings;
@@ -7,6 +6,7 @@ using Gpt.Sdk.Nn;
 using Gpt.Sdk.Nn.Lora;
 using Gpt.Sdk.Tokenization;
 using Gpt.Sdk.Training;
+using static Gpt.Cli.Commands.Bench.BenchStages;
 
 namespace Gpt.Cli.Commands.Bench;
 
@@ -96,7 +96,8 @@ internal static class RetrievalBench
 
         using var model = new GptModel(config, device, seed);
         log.WriteLine($"retrieval: pretraining a {config.LayerCount}-layer, {config.EmbeddingSize}-wide base model for {settings.PretrainSteps} steps");
-        var pretrain = await TimedAsync(seconds, "pretrain", () => PretrainAsync(model, tokenizer, world, settings, log, cancellationToken));
+        var pretrain = await TimedAsync(seconds, "pretrain", () => PretrainAsync(model, tokenizer.Encode(world.Corpus),
+            settings.PretrainBatchSize, settings.Context, settings.PretrainSteps, settings.PretrainLearningRate, seed, folder: null, log, cancellationToken));
 
         log.WriteLine("retrieval: measuring mean pooling of the base model");
         using (var baseEmbedder = Embedder.WithMeanPooling(model, tokenizer))
@@ -156,28 +157,6 @@ internal static class RetrievalBench
     }
 
     private static double Recall(object figures, int k) => (double)((Dictionary<string, object>)figures)[$"recall_at_{k}"];
-
-    private static async Task<TrainingResult> PretrainAsync(GptModel model, ITokenizer tokenizer, RetrievalWorld world, Settings settings, TextWriter log,
-        CancellationToken cancellationToken)
-    {
-        using var data = TokenDataset.FromTokens(tokenizer.Encode(world.Corpus));
-        var options = new TrainingOptions
-        {
-            BatchSize = settings.PretrainBatchSize,
-            SequenceLength = settings.Context,
-            MaxSteps = settings.PretrainSteps,
-            LearningRate = settings.PretrainLearningRate,
-            MinLearningRate = settings.PretrainLearningRate / 10,
-            WarmupSteps = Math.Min(50, settings.PretrainSteps / 10),
-            EvalInterval = 0,
-            Seed = settings.World.Seed,
-        };
-        using var trainer = new Trainer(model, data, null, options);
-        return await trainer.RunAsync(EveryStep<TrainingProgress>(p =>
-        {
-            if (p.Step % 100 == 0) log.WriteLine($"  step {p.Step}: loss {p.Loss:F3}");
-        }), cancellationToken);
-    }
 
     private static Task<ContrastiveTrainingResult> ContrastiveAsync(GptModel model, ITokenizer tokenizer, RetrievalWorld world, Settings settings,
         TextWriter log, CancellationToken cancellationToken)
