@@ -4,6 +4,7 @@ using Gpt.Kernels.Devices.Cpu;
 using Gpt.Sdk.Nn;
 using Gpt.Sdk.Tokenization;
 using Gpt.Sdk.Training;
+using static Gpt.Cli.Commands.Bench.BenchStages;
 
 namespace Gpt.Cli.Commands.Bench;
 
@@ -220,7 +221,8 @@ internal static class AlignBench
         log.WriteLine($"align: pretraining a {config.LayerCount}-layer, {config.EmbeddingSize}-wide model for {settings.PretrainSteps} steps");
         using var baseModel = new GptModel(config, device, seed);
         string baseFolder = FreshFolder(dataFolder, BaseFolder);
-        var pretrain = await TimedAsync(seconds, "pretrain", () => PretrainAsync(baseModel, tokenizer, world, settings, baseFolder, log, cancellationToken));
+        var pretrain = await TimedAsync(seconds, "pretrain", () => PretrainAsync(baseModel, tokenizer.Encode(string.Concat(world.Corpus.Select(s => s + "\n"))),
+            settings.BatchSize, settings.Context, settings.PretrainSteps, settings.PretrainLearningRate, seed, baseFolder, log, cancellationToken));
         baseModel.Save(baseFolder, tokenizer);
         models["base"] = await TimedAsync(seconds, "measure_base", () => AlignEvaluation.MeasureAsync(baseModel, tokenizer, world, seed, null, cancellationToken));
 
@@ -253,31 +255,6 @@ internal static class AlignBench
         return tokenizer;
     }
 
-    private static async Task<TrainingResult> PretrainAsync(GptModel model, ITokenizer tokenizer, AlignWorld world, Settings settings, string folder,
-        TextWriter log, CancellationToken cancellationToken)
-    {
-        using var data = TokenDataset.FromTokens(tokenizer.Encode(string.Concat(world.Corpus.Select(s => s + "\n"))));
-        var options = new TrainingOptions
-        {
-            BatchSize = settings.BatchSize,
-            SequenceLength = settings.Context,
-            MaxSteps = settings.PretrainSteps,
-            LearningRate = settings.PretrainLearningRate,
-            MinLearningRate = settings.PretrainLearningRate / 10,
-            WarmupSteps = Math.Min(50, settings.PretrainSteps / 10),
-            EvalInterval = 0,
-            Seed = settings.World.Seed,
-            // The folder holds the run's metrics.jsonl (and its final checkpoint), for gpt plot.
-            CheckpointDirectory = folder,
-        };
-        using var trainer = new Trainer(model, data, null, options);
-        var progress = new Progress<TrainingProgress>(p =>
-        {
-            if (p.Step % 200 == 0) log.WriteLine($"  step {p.Step}: loss {p.Loss:F3}");
-        });
-        return await trainer.RunAsync(progress, cancellationToken);
-    }
-
     private static Task<FineTuneResult> FineTuneAsync(GptModel model, ITokenizer tokenizer, AlignWorld world, Settings settings, string folder,
         CancellationToken cancellationToken) =>
         FineTune.For(model, tokenizer)
@@ -303,21 +280,5 @@ internal static class AlignBench
         string folder = Path.GetFullPath(Path.Combine(dataFolder, name));
         if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         return folder;
-    }
-
-    private static T Timed<T>(Dictionary<string, object> seconds, string stage, Func<T> run)
-    {
-        long started = Stopwatch.GetTimestamp();
-        var value = run();
-        seconds[stage] = Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 1);
-        return value;
-    }
-
-    private static async Task<T> TimedAsync<T>(Dictionary<string, object> seconds, string stage, Func<Task<T>> run)
-    {
-        long started = Stopwatch.GetTimestamp();
-        var value = await run();
-        seconds[stage] = Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 1);
-        return value;
     }
 }

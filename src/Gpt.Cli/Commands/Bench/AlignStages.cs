@@ -4,6 +4,7 @@ using Gpt.Kernels.Random;
 using Gpt.Sdk.Nn;
 using Gpt.Sdk.Tokenization;
 using Gpt.Sdk.Training;
+using static Gpt.Cli.Commands.Bench.BenchStages;
 
 namespace Gpt.Cli.Commands.Bench;
 
@@ -199,13 +200,5 @@ internal static class AlignStages
             (pairs[i], pairs[j]) = (pairs[j], pairs[i]);
         }
         return [.. pairs.Take(Math.Max(1, (int)Math.Round(fraction * pairs.Length)))];
-    }
-
-    // Progress<T> posts to the thread pool, so reports could arrive late or out of order; the stages read them in order.
-    private static IProgress<T> EveryStep<T>(Action<T> report) => new Synchronous<T>(report);
-
-    private sealed class Synchronous<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }
