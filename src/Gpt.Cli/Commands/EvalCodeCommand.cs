@@ -69,7 +69,7 @@ internal static class EvalCodeCommand
                 using var gpt = GptModel.FromPretrained(modelFolder.FullName, target);
                 var sampler = new CodeSampler(new Generator(gpt, TokenizerFiles.Load(modelFolder.FullName)));
                 sampleList = await sampler.SampleAsync(problemList, outPath, options,
-                    new Reporter<CodeSamplingProgress>(p => Console.Error.WriteLine($"sampled {p.SamplesWritten}/{p.SamplesWanted} ({p.TaskId})")),
+                    new SynchronousProgress<CodeSamplingProgress>(p => Console.Error.WriteLine($"sampled {p.SamplesWritten}/{p.SamplesWanted} ({p.TaskId})")),
                     cancellationToken);
                 Console.Error.WriteLine($"samples: {outPath}");
             }
@@ -79,7 +79,7 @@ internal static class EvalCodeCommand
             }
 
             var result = await CodeEvaluator.EvaluateAsync(problemList, sampleList, kValues, sandbox,
-                new Reporter<CodeEvaluationProgress>(p =>
+                new SynchronousProgress<CodeEvaluationProgress>(p =>
                 {
                     if (p.Finished == p.Total || p.Finished % 100 == 0) Console.Error.WriteLine($"ran {p.Finished}/{p.Total} programs");
                 }), cancellationToken);
@@ -105,16 +105,5 @@ internal static class EvalCodeCommand
         }
         if (values.Count == 0) throw new ArgumentException("--k is empty; give values such as 1,10,100.");
         return values.Distinct().ToArray();
-    }
-
-    // Reports on the reporting thread (Progress<T> would post to the thread pool and could reorder lines).
-    private sealed class Reporter<T>(Action<T> report) : IProgress<T>
-    {
-        private readonly Lock _lock = new();
-
-        public void Report(T value)
-        {
-            lock (_lock) report(value);
-        }
     }
 }

@@ -62,10 +62,5 @@ internal static class BenchStages
 
     /// <summary>A progress sink that handles each report as it is made. <see cref="Progress{T}"/> posts to the thread pool,
     /// so its reports could arrive late or out of order; the stages read them in order.</summary>
-    public static IProgress<T> EveryStep<T>(Action<T> report) => new Synchronous<T>(report);
-
-    private sealed class Synchronous<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
+    public static IProgress<T> EveryStep<T>(Action<T> report) => new SynchronousProgress<T>(report);
 }

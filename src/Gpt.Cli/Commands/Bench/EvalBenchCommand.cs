@@ -52,26 +52,7 @@ internal static class EvalBenchCommand
     }
 
     /// <summary>Pretrains <paramref name="model"/> on a character corpus, as both parts do (cosine schedule, short warm-up).</summary>
-    internal static async Task<TrainingResult> PretrainAsync(GptModel model, int[] tokens, int steps, int batchSize, float learningRate, ulong seed,
-        TextWriter log, CancellationToken cancellationToken)
-    {
-        using var data = TokenDataset.FromTokens(tokens);
-        var options = new TrainingOptions
-        {
-            BatchSize = batchSize,
-            SequenceLength = model.Config.ContextLength,
-            MaxSteps = steps,
-            LearningRate = learningRate,
-            MinLearningRate = learningRate / 10,
-            WarmupSteps = Math.Min(50, steps / 10),
-            EvalInterval = 0,
-            Seed = seed,
-        };
-        using var trainer = new Trainer(model, data, null, options);
-        var progress = new Progress<TrainingProgress>(p =>
-        {
-            if (p.Step % 200 == 0) log.WriteLine($"  step {p.Step}: loss {p.Loss:F3}");
-        });
-        return await trainer.RunAsync(progress, cancellationToken);
-    }
+    internal static Task<TrainingResult> PretrainAsync(GptModel model, int[] tokens, int steps, int batchSize, float learningRate, ulong seed,
+        TextWriter log, CancellationToken cancellationToken) =>
+        BenchStages.PretrainAsync(model, tokens, batchSize, model.Config.ContextLength, steps, learningRate, seed, folder: null, log, cancellationToken);
 }

@@ -166,27 +166,9 @@ internal static class SftAccuracyBench
         return new string(chars);
     }
 
-    private static async Task<TrainingResult> PretrainAsync(GptModel model, int[] tokens, Settings settings, TextWriter log, CancellationToken cancellationToken)
-    {
-        using var data = TokenDataset.FromTokens(tokens);
-        var options = new TrainingOptions
-        {
-            BatchSize = settings.BatchSize,
-            SequenceLength = Context,
-            MaxSteps = settings.PretrainSteps,
-            LearningRate = settings.PretrainLearningRate,
-            MinLearningRate = settings.PretrainLearningRate / 10,
-            WarmupSteps = Math.Min(50, settings.PretrainSteps / 10),
-            EvalInterval = 0,
-            Seed = settings.Seed,
-        };
-        using var trainer = new Trainer(model, data, null, options);
-        var progress = new Progress<TrainingProgress>(p =>
-        {
-            if (p.Step % 200 == 0) log.WriteLine($"  step {p.Step}: loss {p.Loss:F3}");
-        });
-        return await trainer.RunAsync(progress, cancellationToken);
-    }
+    private static Task<TrainingResult> PretrainAsync(GptModel model, int[] tokens, Settings settings, TextWriter log, CancellationToken cancellationToken) =>
+        BenchStages.PretrainAsync(model, tokens, settings.BatchSize, Context, settings.PretrainSteps, settings.PretrainLearningRate, settings.Seed,
+            folder: null, log, cancellationToken);
 
     private static async Task<(FineTuneResult Result, TimeSpan Elapsed)> FineTuneAsync(FineTune fineTune, List<SftExample> examples, float learningRate,
         Settings settings, CancellationToken cancellationToken)
