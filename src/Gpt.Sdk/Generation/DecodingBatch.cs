@@ -6,7 +6,7 @@ namespace Gpt.Sdk.Generation;
 
 /// <summary>
 /// The rows being generated together: one key/value cache whose rows (slots) belong to the admitted
-/// <see cref="GenerationRun"/>s, and the <see cref="Step"/> that moves every one of them on. A step first spends a
+/// <see cref="GenerationRun"/>s, and the <see cref="Step(Func{GenerationRun, bool})"/> that moves every one of them on. A step first spends a
 /// budget of prompt tokens on prefill (the oldest runs first, a long prompt split over several steps), then feeds every
 /// row that was decoding when the step began its last token, one forward pass per LoRA adapter in use (the rows of
 /// other adapters inside that pass's row range ride along on a scratch position and are rewound). Each row keeps its
@@ -85,18 +85,24 @@ internal sealed class DecodingBatch : IDisposable
         _usedRows -= run.RowCount;
     }
 
-    /// <summary>One step: a budget of prefill, then one token for every row that was decoding when the step began
-    /// (a row whose first token comes from this step's prefill waits for the next, so a step gives a row at most one token).</summary>
+    /// <summary>One step of every run: see <see cref="Step(Func{GenerationRun, bool})"/>.</summary>
+    public StepResult Step() => Step(static _ => true);
+
+    /// <summary>One step of the runs <paramref name="ready"/> picks (the others wait, their rows untouched): a budget of
+    /// prefill, then one token for every row that was decoding when the step began (a row whose first token comes from
+    /// this step's prefill waits for the next, so a step gives a row at most one token).</summary>
+    /// <param name="ready">Which runs to move on: those whose callers are waiting for more.</param>
     /// <returns>The chunks made, and the runs that failed (an exception of their own: the others go on).</returns>
-    public StepResult Step()
+    public StepResult Step(Func<GenerationRun, bool> ready)
     {
         var result = new StepResult();
         if (_cache is null) return result;
+        var runs = _runs.Where(ready).ToList();
         var decoding = new List<(GenerationRun Run, int Row)>();
-        foreach (var run in _runs)
+        foreach (var run in runs)
             for (int row = 0; row < run.RowCount; row++)
                 if (run.Decoding(row)) decoding.Add((run, row));
-        Prefill(result);
+        Prefill(runs, result);
         foreach (var group in decoding.Where(d => !result.Failures.ContainsKey(d.Run)).GroupBy(d => d.Run.Adapter))
             Decode(group.Key, group.ToList(), result);
         return result;
@@ -109,11 +115,11 @@ internal sealed class DecodingBatch : IDisposable
         _tape?.Dispose();
     }
 
-    private void Prefill(StepResult result)
+    private void Prefill(List<GenerationRun> runs, StepResult result)
     {
         int budget = _prefillBudget;
         var cache = _cache!;
-        foreach (var run in _runs)
+        foreach (var run in runs)
         {
             if (budget == 0) break;
             try
@@ -162,6 +168,8 @@ internal sealed class DecodingBatch : IDisposable
             }
             _tape!.Reset();
             logits = _model.ForwardCached(_tape, cache, first, count, ids, adapter: adapter);   // (count, V)
+            result.RowsDecoded += fed.Count;
+            result.LargestPass = Math.Max(result.LargestPass, fed.Count);
             logits.CopyTo(_logits.AsSpan(first * _vocab, count * _vocab));
         }
         catch (Exception e)
@@ -218,5 +226,11 @@ internal sealed class DecodingBatch : IDisposable
         public List<(GenerationRun Run, GenerationChunk Chunk)> Chunks { get; } = [];
 
         public Dictionary<GenerationRun, Exception> Failures { get; } = [];
+
+        /// <summary>Rows fed a token in the decoding passes (riders excluded).</summary>
+        public int RowsDecoded { get; set; }
+
+        /// <summary>Rows fed in the largest decoding pass.</summary>
+        public int LargestPass { get; set; }
     }
 }

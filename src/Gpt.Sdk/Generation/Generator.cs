@@ -64,6 +64,10 @@ public sealed class Generator
     /// <summary>Requests waiting for room in the shared decoding batch (0 with batching off).</summary>
     public int QueuedRequests => _scheduler?.Queued ?? 0;
 
+    /// <summary>What the shared decoding batch has done since the generator was made (all zero with batching off, and for
+    /// requests too large for the batch, which run on their own): decoding steps, rows decoded, the most rows in one pass.</summary>
+    public BatchingStatistics BatchingStatistics => _scheduler?.Statistics ?? default;
+
     /// <summary>The chat layout used by <see cref="ChatAsync"/> and <see cref="StreamChatAsync"/>.</summary>
     public ChatTemplate ChatTemplate { get; }
 
