@@ -19,6 +19,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(AllReduceBenchCommand.Create());
         bench.Subcommands.Add(EmbedBenchCommand.Create());
         bench.Subcommands.Add(VectorsBenchCommand.Create());
+        bench.Subcommands.Add(ServeBenchCommand.Create());
         return bench;
     }
 }
