@@ -19,7 +19,7 @@ namespace Gpt.Sdk.Generation;
 /// </summary>
 internal sealed class GenerationScheduler
 {
-    private static readonly TimeSpan MinimumGrace = TimeSpan.FromMilliseconds(0.2), MaximumGrace = TimeSpan.FromMilliseconds(20);
+    private static readonly TimeSpan MinimumGrace = TimeSpan.FromMilliseconds(1), MaximumGrace = TimeSpan.FromMilliseconds(20);
 
     private readonly Generator _generator;
     private readonly BatchingOptions _options;
@@ -54,20 +54,27 @@ internal sealed class GenerationScheduler
     /// <exception cref="GenerationQueueFullException">The queue is full and waiting is off.</exception>
     public async IAsyncEnumerable<GenerationChunk> Run(GenerationRun run, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (!cancellationToken.IsCancellationRequested && !_queueSlots.Wait(0))
+        bool inQueue = false;
+        if (!cancellationToken.IsCancellationRequested)
         {
-            if (!_options.WaitWhenQueueFull) throw new GenerationQueueFullException(_options.MaxQueuedRequests);
-            try
+            inQueue = _queueSlots.Wait(0);
+            if (!inQueue && !_options.WaitWhenQueueFull) throw new GenerationQueueFullException(_options.MaxQueuedRequests);
+            if (!inQueue)
             {
-                await _queueSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                // Ended below, as any request cancelled before it ran.
+                try
+                {
+                    await _queueSlots.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    inQueue = true;
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Ended below, as any request cancelled before it ran.
+                }
             }
         }
         if (cancellationToken.IsCancellationRequested)
         {
+            if (inQueue) _queueSlots.Release();
             foreach (var chunk in run.Cancel()) yield return chunk;
             yield break;
         }
