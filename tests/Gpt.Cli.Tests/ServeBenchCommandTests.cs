@@ -41,7 +41,7 @@ public class ServeBenchCommandTests
         Assert.InRange(failed, 1, 3);
         Assert.All(soak.GetProperty("reasons").EnumerateObject(),
             r => Assert.True(r.Name.Contains("every token was removed") || r.Name.StartsWith("GenerationQueueFullException", StringComparison.Ordinal), r.Name));
-        foreach (string at in new[] { "at_1k", "at_end" })
+        foreach (string at in new[] { "at_1k", "at_half", "at_end" })
             Assert.True(soak.GetProperty(at).GetProperty("working_set_mb").GetDouble() > 0);
     }
 

@@ -32,7 +32,7 @@ internal static class ServeBenchCommand
         var soakClients = new Option<int>("--soak-clients") { Description = "(c) concurrent clients.", DefaultValueFactory = _ => 32 };
         var soakShape = new Option<string>("--soak-shape") { Description = "(c) model: tiny (2 layers, 64 wide, 512 tokens) or small.", DefaultValueFactory = _ => "tiny" };
         var maxBatch = new Option<int>("--max-batch") { Description = "BatchingOptions.MaxBatchSize.", DefaultValueFactory = _ => 16 };
-        var maxQueue = new Option<int>("--soak-max-queue") { Description = "(c) BatchingOptions.MaxQueuedRequests: small, so that some requests are refused.", DefaultValueFactory = _ => 8 };
+        var maxQueue = new Option<int>("--soak-max-queue") { Description = "(c) BatchingOptions.MaxQueuedRequests: below the clients the batch leaves waiting, so that some requests are refused.", DefaultValueFactory = _ => 12 };
         var device = DeviceOption.Create();
         var command = new Command("serve",
             "Measure the generation service under concurrent load, continuous batching on vs off; prints {\"serve\":{...}} JSON.")

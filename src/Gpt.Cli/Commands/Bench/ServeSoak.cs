@@ -9,8 +9,8 @@ namespace Gpt.Cli.Commands.Bench;
 /// Part (c) of <c>gpt bench serve</c>: many requests from many concurrent clients against one generator with
 /// continuous batching and a small queue, as a service meets them. Requests vary in prompt length, length, sampling and
 /// stop sequences; some are cancelled by their client mid-stream and a few ask for the impossible (every token banned),
-/// so each way a request can end is exercised. Process figures are taken after the first thousand requests (warm) and
-/// at the end, each after a full garbage collection, so growth between them is a leak, not garbage not yet collected.
+/// so each way a request can end is exercised. Process figures are taken after the first thousand requests (warm), at
+/// half way and at the end, each after a full garbage collection, so growth between them is a leak, not garbage not yet collected.
 /// </summary>
 internal static class ServeSoak
 {
@@ -27,7 +27,7 @@ internal static class ServeSoak
         var counts = new int[4];
         var reasons = new Dictionary<string, int>();
         int next = -1, finished = 0, unexplained = 0;
-        Dictionary<string, object>? atCheckpoint = null;
+        int half = Math.Max(Math.Min(Checkpoint, requests), requests / 2);
         var checkpointReached = new SemaphoreSlim(0);
         var started = Stopwatch.StartNew();
 
@@ -56,14 +56,17 @@ internal static class ServeSoak
                     if (reason is not null) reasons[reason] = reasons.GetValueOrDefault(reason) + 1;
                     if (outcome is Outcome.Refused or Outcome.Failed && string.IsNullOrWhiteSpace(reason)) unexplained++;
                 }
-                if (outcome == Outcome.Refused) await Task.Delay(1, cancellationToken);   // a client backs off when told the service is busy
-                if (Interlocked.Increment(ref finished) == Math.Min(Checkpoint, requests)) checkpointReached.Release();
+                if (outcome == Outcome.Refused) await Task.Delay(10, cancellationToken);   // a client backs off when told the service is busy
+                int done = Interlocked.Increment(ref finished);
+                if (done == Math.Min(Checkpoint, requests) || done == half) checkpointReached.Release();
             }
         }
 
         var all = Task.WhenAll(Enumerable.Range(0, clients).Select(c => Task.Run(() => Client(c), cancellationToken)));
         await checkpointReached.WaitAsync(cancellationToken);
-        atCheckpoint = ProcessFigures(Volatile.Read(ref finished));
+        var atCheckpoint = ProcessFigures(Volatile.Read(ref finished));
+        if (half > Math.Min(Checkpoint, requests)) await checkpointReached.WaitAsync(cancellationToken);
+        var atHalf = ProcessFigures(Volatile.Read(ref finished));
         await all;
         double seconds = started.Elapsed.TotalSeconds;
         var atEnd = ProcessFigures(finished);
@@ -85,8 +88,10 @@ internal static class ServeSoak
             ["reasons"] = reasons,
             ["mean_rows_per_step"] = Math.Round(statistics.MeanRowsPerStep, 2),
             ["at_1k"] = atCheckpoint,
+            ["at_half"] = atHalf,
             ["at_end"] = atEnd,
             ["working_set_growth_mb"] = Math.Round((double)atEnd["working_set_mb"] - (double)atCheckpoint["working_set_mb"], 1),
+            ["working_set_growth_second_half_mb"] = Math.Round((double)atEnd["working_set_mb"] - (double)atHalf["working_set_mb"], 1),
             ["thread_growth"] = (int)atEnd["threads"] - (int)atCheckpoint["threads"],
             ["handle_growth"] = (int)atEnd["open_handles"] - (int)atCheckpoint["open_handles"],
         };
