@@ -189,15 +189,22 @@ internal static class ServeBenchCommand
         {
             var generator = new Generator(model, tokenizer, null, new BatchingOptions { Enabled = on, MaxBatchSize = load.MaxBatch });
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            // Each long client starts another long request when one ends (on a small model they end quickly), so the
+            // short requests always arrive while all of them decode.
             var decoding = new TaskCompletionSource[load.LongClients];
+            int longRequests = 0;
             var longRuns = Enumerable.Range(0, load.LongClients).Select(i =>
             {
                 decoding[i] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 var prompt = RandomPrompt(random, load.PromptTokens, vocabulary);
                 return Task.Run(async () =>
                 {
-                    await foreach (var _ in generator.StreamAsync(prompt, new GenerationOptions { MaxTokens = longTokens, Temperature = 1, Seed = (ulong)i }, stop.Token))
-                        decoding[i].TrySetResult();
+                    for (ulong seed = 0; !stop.IsCancellationRequested; seed++)
+                    {
+                        Interlocked.Increment(ref longRequests);
+                        var options = new GenerationOptions { MaxTokens = longTokens, Temperature = 1, Seed = (ulong)i << 32 | seed };
+                        await foreach (var _ in generator.StreamAsync(prompt, options, stop.Token)) decoding[i].TrySetResult();
+                    }
                     decoding[i].TrySetResult();
                 }, CancellationToken.None);
             }).ToArray();
@@ -211,7 +218,6 @@ internal static class ServeBenchCommand
                 await foreach (var _ in generator.StreamAsync(prompt, new GenerationOptions { MaxTokens = 1 }, cancellationToken)) break;
                 times.Add(started.Elapsed.TotalSeconds);
             }
-            bool stillDecoding = longRuns.All(r => !r.IsCompleted);
             await stop.CancelAsync();
             await Task.WhenAll(longRuns);
             times.Sort();
@@ -219,7 +225,7 @@ internal static class ServeBenchCommand
             {
                 ["median_s"] = Math.Round(times[times.Count / 2], 4),
                 ["max_s"] = Math.Round(times[^1], 4),
-                ["long_requests_decoding_throughout"] = stillDecoding,
+                ["long_requests_run"] = longRequests,
             };
         }
         return new Dictionary<string, object>
