@@ -1,125 +1,89 @@
 using Gpt.Kernels.Random;
-using Gpt.Sdk.Nn;
 using Gpt.Sdk.Nn.Lora;
-using Gpt.Sdk.Tensors;
 
 namespace Gpt.Sdk.Generation;
 
 /// <summary>
-/// One request in flight: its own tape and key/value cache, one cache row per completion (prompt p's
-/// completions are rows p·k .. p·k + k − 1, k = best-of or N). <see cref="Prefill"/> runs each prompt
-/// once and copies its keys and values to its other rows; every <see cref="Step"/> then feeds each
-/// unfinished row its last token, all rows in one batch. Every pass of the run, prefill and decode, applies the
-/// request's own LoRA adapter (or none), so runs under different adapters share the model without meeting.
-/// Disposing frees the tape and the cache.
+/// One request's state while it is generated: its prompts, options and adapter, and one
+/// <see cref="GenerationSequence"/> per completion (prompt p's completions are rows p·k .. p·k + k − 1,
+/// k = best-of or N). It holds no model state: the <see cref="DecodingBatch"/> that admits it gives each row a
+/// slot of its key/value cache and feeds the rows; the run turns each row's logits into the next chunk and, at the
+/// end, into the results. Touched by one thread at a time (the batch's), read by the caller once it has ended.
 /// </summary>
-internal sealed class GenerationRun : IDisposable
+internal sealed class GenerationRun
 {
     private readonly Generator _generator;
-    private readonly GenerationOptions _options;
-    private readonly LoraAdapter? _adapter;
-    private readonly IReadOnlyList<int[]> _prompts;
     private readonly GenerationSequence[] _rows;
-    private readonly int _perPrompt;
-    private readonly Tape _tape;
-    private readonly KvCache _cache;
-    private readonly float[] _logits;
     private readonly int _vocab;
 
     public GenerationRun(Generator generator, IReadOnlyList<int[]> prompts, GenerationOptions options, LoraAdapter? adapter,
         IReadOnlyList<ulong>? promptSeeds = null)
     {
         _generator = generator;
-        _options = options;
-        _adapter = adapter;
-        _prompts = prompts;
-        var model = generator.Model;
-        _vocab = model.Config.VocabularySize;
-        _perPrompt = options.BestOf ?? options.N;
+        Options = options;
+        Adapter = adapter;
+        Prompts = prompts;
+        _vocab = generator.Model.Config.VocabularySize;
+        PerPrompt = options.BestOf ?? options.N;
         ulong seed = options.Seed ?? (ulong)System.Random.Shared.NextInt64();
-        int longest = prompts.Max(p => p.Length);
-        int capacity = (int)Math.Min(model.Config.ContextLength, (long)longest + options.MaxTokens);
 
-        _rows = new GenerationSequence[prompts.Count * _perPrompt];
+        _rows = new GenerationSequence[prompts.Count * PerPrompt];
         for (int p = 0; p < prompts.Count; p++)
-        for (int i = 0; i < _perPrompt; i++)
+        for (int i = 0; i < PerPrompt; i++)
         {
             // Completion i of a request draws from stream i of its seed, whatever the batch around it.
             // With per-prompt seeds (PPO's rollouts), prompts of one batch draw independent streams instead.
             ulong promptSeed = promptSeeds is null ? seed : promptSeeds[p];
             var sampler = new TokenSampler(options, _vocab, prompts[p], new CounterRng(promptSeed).Fork((ulong)i).Seed);
-            _rows[p * _perPrompt + i] = new GenerationSequence(p, i, prompts[p].Length, sampler, generator.Tokenizer, options);
+            _rows[p * PerPrompt + i] = new GenerationSequence(p, i, prompts[p].Length, sampler, generator.Tokenizer, options);
         }
-        _tape = new Tape(model.Device);
-        try
-        {
-            _cache = new KvCache(model.Config, model.Device, _rows.Length, capacity);
-        }
-        catch
-        {
-            _tape.Dispose();
-            throw;
-        }
-        _logits = new float[_rows.Length * _vocab];
+        Slots = new int[_rows.Length];
     }
+
+    /// <summary>The request's checked options.</summary>
+    public GenerationOptions Options { get; }
+
+    /// <summary>The LoRA adapter every pass of this run applies, or null for the base model.</summary>
+    public LoraAdapter? Adapter { get; }
+
+    /// <summary>The prompts, checked.</summary>
+    public IReadOnlyList<int[]> Prompts { get; }
+
+    /// <summary>Completions per prompt (best-of or N).</summary>
+    public int PerPrompt { get; }
+
+    /// <summary>Completions in all: the cache rows the run needs.</summary>
+    public int RowCount => _rows.Length;
+
+    /// <summary>The longest prompt, in tokens.</summary>
+    public int LongestPrompt => Prompts.Max(p => p.Length);
+
+    /// <summary>The cache row of each completion, set by the batch that admits the run.</summary>
+    public int[] Slots { get; }
+
+    /// <summary>Prompts whose every token has been fed (their completions decode); the next one is being prefilled.</summary>
+    public int PrefilledPrompts { get; set; }
 
     /// <summary>True once every completion has ended.</summary>
     public bool Done => Array.TrueForAll(_rows, r => r.FinishReason is not null);
 
-    /// <summary>Runs every prompt through the model and chooses each completion's first token.</summary>
-    public List<GenerationChunk> Prefill()
-    {
-        var chunks = new List<GenerationChunk>(_rows.Length);
-        var model = _generator.Model;
-        for (int p = 0; p < _prompts.Count; p++)
-        {
-            int[] prompt = _prompts[p];
-            int row = p * _perPrompt;
-            int reused = 0;
-            if (_options.PromptCache is { } prefix)
-            {
-                reused = Math.Min(prefix.CommonPrefixLength(prompt), prompt.Length - 1); // the last prompt token must run for its logits
-                _cache.CopyPrefix(prefix.Cache, 0, row, reused);
-            }
-            _tape.Reset();
-            var logits = model.ForwardCached(_tape, _cache, row, 1, prompt.AsSpan(reused), adapter: _adapter);   // (1, V)
-            logits.CopyTo(_logits.AsSpan(row * _vocab, _vocab));
-            for (int i = 1; i < _perPrompt; i++)
-            {
-                _cache.CopyPrefix(_cache, row, row + i, prompt.Length);
-                _logits.AsSpan(row * _vocab, _vocab).CopyTo(_logits.AsSpan((row + i) * _vocab, _vocab));
-            }
-            for (int i = 0; i < _perPrompt; i++) chunks.Add(Choose(row + i));
-        }
-        return chunks;
-    }
+    /// <summary>Completion <paramref name="row"/>.</summary>
+    public GenerationSequence Row(int row) => _rows[row];
 
-    /// <summary>Feeds every unfinished completion its last token and chooses the next.</summary>
-    public List<GenerationChunk> Step()
-    {
-        int first = Array.FindIndex(_rows, r => r.FinishReason is null), last = Array.FindLastIndex(_rows, r => r.FinishReason is null);
-        var chunks = new List<GenerationChunk>(last - first + 1);
-        if (first < 0) return chunks;
+    /// <summary>True while completion <paramref name="row"/> has its prompt fed and has not ended: the next step feeds it.</summary>
+    public bool Decoding(int row) => row / PerPrompt < PrefilledPrompts && _rows[row].FinishReason is null;
 
-        // Finished rows inside the fed range ride along on a scratch position and are rewound after.
-        int count = last - first + 1;
-        var ids = new int[count];
-        var lengths = new int[count];
-        for (int r = first; r <= last; r++)
-        {
-            lengths[r - first] = _cache.Length(r);
-            if (_rows[r].FinishReason is null) ids[r - first] = _rows[r].LastToken;
-            else _cache.Truncate(r, Math.Min(lengths[r - first], _cache.Capacity - 1));
-        }
-        _tape.Reset();
-        var logits = _generator.Model.ForwardCached(_tape, _cache, first, count, ids, adapter: _adapter);   // (count, V)
-        logits.CopyTo(_logits.AsSpan(first * _vocab, count * _vocab));
-        for (int r = first; r <= last; r++)
-        {
-            if (_rows[r].FinishReason is null) chunks.Add(Choose(r));
-            else _cache.Truncate(r, Math.Min(lengths[r - first], _cache.Length(r)));
-        }
-        return chunks;
+    /// <summary>Chooses completion <paramref name="row"/>'s next token from its logits and returns the chunk to stream.</summary>
+    /// <param name="row">The completion.</param>
+    /// <param name="logits">The model's V logits for its next position.</param>
+    /// <param name="roomLeft">False when the cache row has no room to feed the chosen token back.</param>
+    public GenerationChunk Choose(int row, ReadOnlySpan<float> logits, bool roomLeft)
+    {
+        var sequence = _rows[row];
+        int token = sequence.Sampler.Next(logits);
+        float logSumExp = LogSumExp(logits);
+        var alternatives = Options.Logprobs is > 0 and var n ? TopAlternatives(logits, n, logSumExp) : [];
+        return sequence.Accept(token, logits[token] - logSumExp, alternatives, _generator.IsEndToken(token), roomLeft);
     }
 
     /// <summary>Ends every unfinished completion with <see cref="FinishReason.Cancelled"/>.</summary>
@@ -134,34 +98,17 @@ internal sealed class GenerationRun : IDisposable
     /// <summary>The results, one per prompt: best-of keeps the N completions of highest mean log-probability.</summary>
     public GenerationResult[] Results()
     {
-        var results = new GenerationResult[_prompts.Count];
-        for (int p = 0; p < _prompts.Count; p++)
+        var results = new GenerationResult[Prompts.Count];
+        for (int p = 0; p < Prompts.Count; p++)
         {
-            var candidates = _rows.Skip(p * _perPrompt).Take(_perPrompt).Select(r => r.ToCompletion(r.Index)).ToList();
+            var candidates = _rows.Skip(p * PerPrompt).Take(PerPrompt).Select(r => r.ToCompletion(r.Index)).ToList();
             int generated = candidates.Sum(c => c.Tokens.Count);
-            if (_options.BestOf is not null)
-                candidates = candidates.OrderByDescending(c => c.MeanLogprob).ThenBy(c => c.Index).Take(_options.N)
+            if (Options.BestOf is not null)
+                candidates = candidates.OrderByDescending(c => c.MeanLogprob).ThenBy(c => c.Index).Take(Options.N)
                     .Select((c, i) => c with { Index = i }).ToList();
-            results[p] = new GenerationResult(candidates, new Usage(_prompts[p].Length, generated));
+            results[p] = new GenerationResult(candidates, new Usage(Prompts[p].Length, generated));
         }
         return results;
-    }
-
-    public void Dispose()
-    {
-        _cache.Dispose();
-        _tape.Dispose();
-    }
-
-    private GenerationChunk Choose(int row)
-    {
-        var sequence = _rows[row];
-        ReadOnlySpan<float> logits = _logits.AsSpan(row * _vocab, _vocab);
-        int token = sequence.Sampler.Next(logits);
-        float logSumExp = LogSumExp(logits);
-        var alternatives = _options.Logprobs is > 0 and var n ? TopAlternatives(logits, n, logSumExp) : [];
-        bool roomLeft = _cache.Length(row) < _cache.Capacity;
-        return sequence.Accept(token, logits[token] - logSumExp, alternatives, _generator.IsEndToken(token), roomLeft);
     }
 
     private static float LogSumExp(ReadOnlySpan<float> logits)

@@ -14,19 +14,38 @@ namespace Gpt.Sdk.Generation;
 /// requests run concurrently, each under its own LoRA adapter (<see cref="GenerationOptions.Adapter"/>) if it
 /// names one. Cancelling a request ends it within one decoding step, with <see cref="FinishReason.Cancelled"/>
 /// and the text so far, and frees its state.
+/// <para>Concurrent requests share the work through continuous batching (<see cref="BatchingOptions"/>, on by default):
+/// each joins one shared decoding batch at the next step and leaves it when it ends, with its own options, seed, stop
+/// sequences, adapter, log-probabilities and cancellation. A request's tokens are those it gets alone, up to rounding:
+/// the CPU matrix product sums a row in an order that depends on how many rows the step has (one, two to eight, more),
+/// so logits can differ in the last bits between a step of one row and a step of many, and a greedy choice between two
+/// tokens within that rounding, or a seeded draw landing exactly on such a boundary, can differ.</para>
 /// </summary>
 public sealed class Generator
 {
     private readonly HashSet<int> _endTokens = [];
+    private readonly GenerationScheduler? _scheduler;
 
-    /// <summary>Creates a generator.</summary>
+    /// <summary>Creates a generator with continuous batching on its default settings (<see cref="BatchingOptions"/>).</summary>
     /// <param name="model">The model (not disposed by the generator).</param>
     /// <param name="tokenizer">Its tokenizer; its ids must fit the model's vocabulary.</param>
     /// <param name="chatTemplate">How chat turns are laid out; by default <see cref="ChatTemplate.For"/> the tokenizer.</param>
     public Generator(GptModel model, ITokenizer tokenizer, ChatTemplate? chatTemplate = null)
+        : this(model, tokenizer, chatTemplate, new BatchingOptions())
+    {
+    }
+
+    /// <summary>Creates a generator that shares the model between concurrent requests as <paramref name="batching"/> says.</summary>
+    /// <param name="model">The model (not disposed by the generator).</param>
+    /// <param name="tokenizer">Its tokenizer; its ids must fit the model's vocabulary.</param>
+    /// <param name="chatTemplate">How chat turns are laid out; null for <see cref="ChatTemplate.For"/> the tokenizer.</param>
+    /// <param name="batching">Continuous batching on or off, and its limits; validated.</param>
+    public Generator(GptModel model, ITokenizer tokenizer, ChatTemplate? chatTemplate, BatchingOptions batching)
     {
         Model = model ?? throw new ArgumentNullException(nameof(model));
         Tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+        Batching = (batching ?? throw new ArgumentNullException(nameof(batching))).Validate();
+        if (Batching.Enabled) _scheduler = new GenerationScheduler(this, Batching);
         ChatTemplate = chatTemplate ?? ChatTemplate.For(tokenizer, model.Config.VocabularySize);
         if (tokenizer is BpeTokenizer bpe)
             foreach (string end in (string[])[WellKnownSpecialTokens.EndOfText, WellKnownSpecialTokens.MessageEnd])
@@ -38,6 +57,16 @@ public sealed class Generator
 
     /// <summary>The tokenizer.</summary>
     public ITokenizer Tokenizer { get; }
+
+    /// <summary>How concurrent requests share the model: continuous batching and its limits.</summary>
+    public BatchingOptions Batching { get; }
+
+    /// <summary>Requests waiting for room in the shared decoding batch (0 with batching off).</summary>
+    public int QueuedRequests => _scheduler?.Queued ?? 0;
+
+    /// <summary>What the shared decoding batch has done since the generator was made (all zero with batching off, and for
+    /// requests too large for the batch, which run on their own): decoding steps, rows decoded, the most rows in one pass.</summary>
+    public BatchingStatistics BatchingStatistics => _scheduler?.Statistics ?? default;
 
     /// <summary>The chat layout used by <see cref="ChatAsync"/> and <see cref="StreamChatAsync"/>.</summary>
     public ChatTemplate ChatTemplate { get; }
@@ -229,34 +258,39 @@ public sealed class Generator
     private async Task<IReadOnlyList<GenerationResult>> GenerateBatchAsync(int[][] prompts, Request request, CancellationToken cancellationToken,
         IReadOnlyList<ulong>? seeds = null)
     {
-        using var run = new GenerationRun(this, prompts, request.Options, request.Adapter, seeds);
-        await foreach (var _ in Drive(run, cancellationToken).ConfigureAwait(false)) { }
+        var run = new GenerationRun(this, prompts, request.Options, request.Adapter, seeds);
+        await foreach (var _ in Execute(run, cancellationToken).ConfigureAwait(false)) { }
         return run.Results();
     }
 
-    // The request's cache and tape are made when enumeration starts and freed when it ends, however it ends.
+    // The request's state is made when enumeration starts and freed when it ends, however it ends.
     private async IAsyncEnumerable<GenerationChunk> Stream(int[] prompt, Request request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var run = new GenerationRun(this, [prompt], request.Options, request.Adapter);
-        await foreach (var chunk in Drive(run, cancellationToken).ConfigureAwait(false)) yield return chunk;
+        var run = new GenerationRun(this, [prompt], request.Options, request.Adapter);
+        await foreach (var chunk in Execute(run, cancellationToken).ConfigureAwait(false)) yield return chunk;
     }
 
-    // Each step runs on the thread pool, so a caller's thread (a UI, a request handler) never computes;
-    // cancellation is looked at between steps.
-    private static async IAsyncEnumerable<GenerationChunk> Drive(GenerationRun run, [EnumeratorCancellation] CancellationToken cancellationToken)
+    // Into the shared batch when batching is on and the request's rows fit it; otherwise in a batch of its own.
+    private IAsyncEnumerable<GenerationChunk> Execute(GenerationRun run, CancellationToken cancellationToken) =>
+        _scheduler is not null && run.RowCount <= Batching.MaxBatchSize ? _scheduler.Run(run, cancellationToken) : RunAlone(run, cancellationToken);
+
+    // A batch of the request's own rows, sized to it, its prompts prefilled whole in the first step. Each step runs on the
+    // thread pool, so a caller's thread (a UI, a request handler) never computes; cancellation is looked at between steps.
+    private async IAsyncEnumerable<GenerationChunk> RunAlone(GenerationRun run, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            foreach (var chunk in run.Cancel()) yield return chunk;
-            yield break;
-        }
-        foreach (var chunk in await Task.Run(run.Prefill, CancellationToken.None).ConfigureAwait(false)) yield return chunk;
+        int capacity = (int)Math.Min(Model.Config.ContextLength, (long)run.LongestPrompt + run.Options.MaxTokens);
+        using var batch = new DecodingBatch(Model, run.RowCount, capacity, prefillBudget: int.MaxValue);
+        if (!cancellationToken.IsCancellationRequested) batch.TryAdmit(run);
         while (!run.Done)
         {
-            var chunks = cancellationToken.IsCancellationRequested
-                ? run.Cancel()
-                : await Task.Run(run.Step, CancellationToken.None).ConfigureAwait(false);
-            foreach (var chunk in chunks) yield return chunk;
+            if (cancellationToken.IsCancellationRequested)
+            {
+                foreach (var chunk in run.Cancel()) yield return chunk;
+                yield break;
+            }
+            var step = await Task.Run(batch.Step, CancellationToken.None).ConfigureAwait(false);
+            foreach (var failure in step.Failures.Values) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            foreach (var (_, chunk) in step.Chunks) yield return chunk;
         }
     }
 

@@ -86,6 +86,17 @@ public sealed class GptBuilder
             ?? throw new InvalidOperationException("the WithDefaults callback returned null; return the options to use."));
     }
 
+    /// <summary>Sets how concurrent requests share the model (<see cref="GptOptions.Batching"/>), e.g.
+    /// <c>b => b with { MaxBatchSize = 8, MaxQueuedRequests = 64 }</c>, or <c>b => b with { Enabled = false }</c> to decode each
+    /// request on its own. Checked with the other options: a limit below one stops the app at start, naming it.</summary>
+    /// <param name="configure">Maps the current batching options to new ones.</param>
+    public GptBuilder WithBatching(Func<BatchingOptions, BatchingOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return Configure(o => o.Batching = configure(o.Batching)
+            ?? throw new InvalidOperationException("the WithBatching callback returned null; return the options to use."));
+    }
+
     /// <summary>Binds <see cref="GptOptions"/> from a configuration section (ModelPath, Device, ModelId, Defaults:...).
     /// A key that matches no option is an error when the options are resolved, so a misspelling never goes unnoticed.</summary>
     /// <param name="section">The section, e.g. <c>configuration.GetSection("Gpt")</c>.</param>

@@ -27,7 +27,7 @@ internal sealed class GptModelHost : IDisposable
         _embeddingGenerator = new(CreateEmbeddingGenerator);
         if (options.LoadedModel is { } loaded)
         {
-            Generator = new Generator(loaded.Model, loaded.Tokenizer);
+            Generator = new Generator(loaded.Model, loaded.Tokenizer, chatTemplate: null, options.Batching);
             ModelId = options.ModelId ?? "gpt";
             GptLog.UsingLoadedModel(logger, ModelId, loaded.Model.ParameterCount, loaded.Model.Device.Name);
             LoadAdapters(loaded.Model, logger);
@@ -40,7 +40,7 @@ internal sealed class GptModelHost : IDisposable
         var model = GptModel.FromPretrained(folder, device);
         try
         {
-            Generator = new Generator(model, TokenizerFiles.Load(folder));
+            Generator = new Generator(model, TokenizerFiles.Load(folder), chatTemplate: null, options.Batching);
             ModelId = options.ModelId ?? new DirectoryInfo(Path.GetFullPath(folder)).Name;
             GptLog.ModelLoaded(logger, ModelId, Path.GetFullPath(folder), model.ParameterCount, device.Name,
                 Generator.ChatTemplate.UsesSpecialTokens ? "ChatML" : "plain text", started.ElapsedMilliseconds);

@@ -35,6 +35,10 @@ public sealed class GptOptions
     /// <see cref="GenerationOptions.Adapter"/> sets the adapter of requests that choose none.</summary>
     public GenerationOptions Defaults { get; set; } = new();
 
+    /// <summary>How concurrent requests share the model (<see cref="BatchingOptions"/>): continuous batching on by default, the
+    /// most completions decoded together, the most requests queued, and whether a request past the queue is refused or waits.</summary>
+    public BatchingOptions Batching { get; set; } = new();
+
     /// <summary>The embedding head folder the <c>IEmbeddingGenerator</c> uses (<see cref="GptBuilder.WithEmbeddingHead"/>); when null the
     /// generator embeds with mean pooling of the model's hidden states (untrained for retrieval: train a head for that).</summary>
     public string? EmbeddingHeadPath { get; set; }

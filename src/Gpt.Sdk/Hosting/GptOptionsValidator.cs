@@ -37,6 +37,18 @@ internal sealed class GptOptionsValidator : IValidateOptions<GptOptions>
 
         if (options.Defaults is null) failures.Add($"{prefix}: Defaults is null; leave it unset for the engine's defaults.");
         else failures.AddRange(DefaultsFailures(options.Defaults).Select(failure => $"{prefix}: {failure}"));
+        if (options.Batching is null) failures.Add($"{prefix}: Batching is null; leave it unset for continuous batching with the engine's limits.");
+        else
+        {
+            try
+            {
+                options.Batching.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                failures.Add($"{prefix}: {OptionErrors.Describe("Batching", e)}");
+            }
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -20,6 +20,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(EmbedBenchCommand.Create());
         bench.Subcommands.Add(VectorsBenchCommand.Create());
         bench.Subcommands.Add(RetrievalBenchCommand.Create());
+        bench.Subcommands.Add(ServeBenchCommand.Create());
         return bench;
     }
 }
