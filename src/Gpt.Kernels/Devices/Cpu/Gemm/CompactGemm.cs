@@ -49,25 +49,16 @@ internal static unsafe class CompactGemm
     {
         ref Job job = ref CpuParallel.State<Job>(state);
         int begin = item * job.RowsPerItem, end = Math.Min(job.N, begin + job.RowsPerItem);
-        int k = job.K;
         if (job.M == 1)
         {
             for (int j = begin; j < end; j++) Store(ref job, 0, j, job.W.Dot(job.A, j));
             return;
         }
-        // A few rows: expand each weight row once, in runs that stay in L1, and use it for every row of A.
-        const int Run = 1024;
-        float* expanded = stackalloc float[Run];
+        // A few rows: each weight row is read once for all of them.
         float* sums = stackalloc float[SkinnyGemm.MaxRows];
         for (int j = begin; j < end; j++)
         {
-            for (int r = 0; r < job.M; r++) sums[r] = 0f;
-            for (int col = 0; col < k; col += Run)
-            {
-                int count = Math.Min(Run, k - col);
-                job.W.Expand(j, col, count, expanded);
-                for (int r = 0; r < job.M; r++) sums[r] += CpuVector.Dot(job.A + (long)r * k + col, expanded, count);
-            }
+            job.W.DotRows(job.A, job.M, j, sums);
             for (int r = 0; r < job.M; r++) Store(ref job, r, j, sums[r]);
         }
     }

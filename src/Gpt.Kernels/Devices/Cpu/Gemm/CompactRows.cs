@@ -167,6 +167,92 @@ internal readonly unsafe struct CompactRows
         return Vector512.Sum(t0 + t1);
     }
 
+    /// <summary>sums[r] = a[r] · row for the m (1 to 8) rows of A (row stride <see cref="Cols"/>): batched decoding. Each
+    /// 16 weights are expanded once, in a register, and used by every row of A; the expansion is the very value
+    /// <see cref="Expand"/> gives, so the sums differ from fp32 dots only in their order.</summary>
+    public void DotRows(float* a, int m, long row, float* sums)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            for (int r = 0; r < m; r++) sums[r] = DotExpanded(a + (long)r * Cols, row);
+            return;
+        }
+        const int RunBlocks = 128;
+        float* d = stackalloc float[RunBlocks];
+        for (int r = 0; r < m; r++) sums[r] = 0f;
+        // In runs of 128 blocks (4096 values), so the widened scales fit the stack whatever the width.
+        for (int col = 0; col < Cols; col += RunBlocks * Q8Blocks.BlockSize)
+        {
+            int count = Math.Min(RunBlocks * Q8Blocks.BlockSize, Cols - col);
+            long first = row * Cols + col;
+            if (_q8 != null)
+                TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(_scales + first / Q8Blocks.BlockSize, count / Q8Blocks.BlockSize), new Span<float>(d, count / Q8Blocks.BlockSize));
+            // Four rows of A at a time: eight accumulators and their pointers no longer fit the registers, and a run of
+            // weights expanded a second time comes from L1.
+            for (int r = 0; r < m; r += 4)
+            {
+                if (_bf16 != null) Rows4<Bf16Load>(a + (long)r * Cols + col, Math.Min(4, m - r), first, count, sums + r, d);
+                else Rows4<Q8Load>(a + (long)r * Cols + col, Math.Min(4, m - r), first, count, sums + r, d);
+            }
+        }
+    }
+
+    // Four rows of A (rows past m repeat the last; their sums are dropped).
+    private void Rows4<L>(float* a, int m, long first, int count, float* sums, float* d) where L : struct, IRowLoad
+    {
+        int stride = Cols;
+        float* a0 = a, a1 = a + Math.Min(1, m - 1) * stride, a2 = a + Math.Min(2, m - 1) * stride, a3 = a + Math.Min(3, m - 1) * stride;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        int kk = 0;
+        for (; kk + 16 <= count; kk += 16)
+        {
+            var w = L.Load(this, first, kk, d);
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Load(a0 + kk), w, c0);
+            c1 = Avx512F.FusedMultiplyAdd(Vector512.Load(a1 + kk), w, c1);
+            c2 = Avx512F.FusedMultiplyAdd(Vector512.Load(a2 + kk), w, c2);
+            c3 = Avx512F.FusedMultiplyAdd(Vector512.Load(a3 + kk), w, c3);
+        }
+        Span<Vector512<float>> c = [c0, c1, c2, c3];
+        Finish(a, m, first, count, kk, sums, c);
+    }
+
+    // Adds each row's lanes, and the values past the last whole vector (bf16 rows of a width that is not a multiple of 16).
+    private void Finish(float* a, int m, long first, int count, int kk, float* sums, Span<Vector512<float>> c)
+    {
+        float* tail = stackalloc float[16];
+        int rest = count - kk;
+        if (rest > 0)
+        {
+            long at = first + kk;
+            Expand(at / Cols, (int)(at % Cols), rest, tail);
+        }
+        for (int r = 0; r < m; r++)
+        {
+            float sum = Vector512.Sum(c[r]);
+            for (int i = 0; i < rest; i++) sum = MathF.FusedMultiplyAdd(a[(long)r * Cols + kk + i], tail[i], sum);
+            sums[r] += sum;
+        }
+    }
+
+    private interface IRowLoad
+    {
+        static abstract Vector512<float> Load(in CompactRows rows, long first, int kk, float* scales);
+    }
+
+    private readonly struct Bf16Load : IRowLoad
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(in CompactRows rows, long first, int kk, float* scales) => Bf16x16(rows._bf16 + first + kk);
+    }
+
+    // kk is a multiple of 16 and the run starts on a block, so the 16 values share block kk / 32's scale.
+    private readonly struct Q8Load : IRowLoad
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(in CompactRows rows, long first, int kk, float* scales) =>
+            Q8x16(rows._q8 + first + kk) * Vector512.Create(scales[kk >> 5]);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Bf16x16(ushort* p) =>
         Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load(p)), 16).AsSingle();
