@@ -70,6 +70,30 @@ public sealed class CompactWeightsGemmTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(12)]
+    public void ZeroAndSubnormalScalesAreExact(int m)
+    {
+        const int n = 5, k = 96;
+        float[] a = TestData.Uniform(m * k, 7), w = TestData.Uniform(n * k, 8);
+        for (int i = 0; i < 32; i++) w[i] = 0f;                            // a zero block: scale 0
+        for (int i = 32; i < 64; i++) w[i] *= 1e-4f;                       // scale about 8e-7: a subnormal fp16
+        for (int i = k; i < k + 32; i++) w[i] *= 1e-9f;                    // a scale that rounds to zero in fp16
+        var (q, scales) = Quantize(w);
+        Assert.True(Half.IsSubnormal(scales[1]));
+        var expanded = new float[w.Length];
+        Q8Blocks.Dequantize(q, scales, expanded);
+        float[] expected = Fp32(a, expanded, null, m, n, k);
+        using var qa = Upload(a);
+        using var qw = Upload(q);
+        using var qs = Upload(scales);
+        using var c = Cpu.Allocate<float>(m * n);
+        Cpu.MatMulQ8(All(qa), All(qw), All(qs), All(c), m, n, k, Slice<float>.Empty);
+        AssertMatches(expected, Download(c), m, k);
+    }
+
+    [Theory]
     [InlineData(64)]
     [InlineData(768)]
     public void EmbeddingLookupsExpandRowsExactly(int dim)

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -143,7 +142,7 @@ internal readonly unsafe struct CompactRows
         for (int run = 0; run < blocks; run += RunBlocks)
         {
             int count = Math.Min(RunBlocks, blocks - run);
-            TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(scales + run, count), new Span<float>(d, count));
+            WidenScales(scales + run, d, count);
             float* xr = x + run * 32;
             sbyte* qr = q + run * 32;
             int b = 0;
@@ -186,7 +185,7 @@ internal readonly unsafe struct CompactRows
             int count = Math.Min(RunBlocks * Q8Blocks.BlockSize, Cols - col);
             long first = row * Cols + col;
             if (_q8 != null)
-                TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(_scales + first / Q8Blocks.BlockSize, count / Q8Blocks.BlockSize), new Span<float>(d, count / Q8Blocks.BlockSize));
+                WidenScales(_scales + first / Q8Blocks.BlockSize, d, count / Q8Blocks.BlockSize);
             // Four rows of A at a time: eight accumulators and their pointers no longer fit the registers, and a run of
             // weights expanded a second time comes from L1.
             for (int r = 0; r < m; r += 4)
@@ -251,6 +250,23 @@ internal readonly unsafe struct CompactRows
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector512<float> Load(in CompactRows rows, long first, int kk, float* scales) =>
             Q8x16(rows._q8 + first + kk) * Vector512.Create(scales[kk >> 5]);
+    }
+
+    // fp16 → fp32 for a row's scales, 16 at a time: a row has only 24 (k = 768) to 96 of them, so a general conversion's
+    // call and remainder handling cost as much as the row's arithmetic. Scales are finite and non-negative (max|x| / 127):
+    // the exponent and mantissa bits move up 13 places, and the product with 2^112 rebiases the exponent, which also
+    // gives zero and subnormal scales their exact value.
+    private static void WidenScales(Half* source, float* destination, int count)
+    {
+        var rebias = Vector512.Create(BitConverter.UInt32BitsToSingle(0x77800000u));    // 2^112
+        var magnitude = Vector512.Create(0x7FFFu);
+        int i = 0;
+        for (; i + 16 <= count; i += 16)
+        {
+            var bits = Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)source + i)) & magnitude;
+            (Avx512F.ShiftLeftLogical(bits, 13).AsSingle() * rebias).Store(destination + i);
+        }
+        for (; i < count; i++) destination[i] = (float)source[i];
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
