@@ -20,14 +20,15 @@ internal static class ChatCommand
         var system = new Option<string>("--system") { Description = "A system message that frames the conversation." };
         var sampling = new SamplingArguments();
         var device = DeviceOption.Create();
-        var command = new Command("chat", "Chat with a model in the terminal (/reset starts over, /exit quits).") { model, system, device };
+        var weights = WeightsOption.Create();
+        var command = new Command("chat", "Chat with a model in the terminal (/reset starts over, /exit quits).") { model, system, device, weights };
         sampling.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var options = sampling.Read(parse);
             string folder = parse.GetValue(model)!.FullName;
             var tokenizer = TokenizerFiles.Load(folder);
-            using var gpt = GptModel.FromPretrained(folder, DeviceOption.Open(parse, device));
+            using var gpt = GptModel.FromPretrained(folder, DeviceOption.Open(parse, device), WeightsOption.Read(parse, weights));
             options = sampling.WithAdapter(parse, gpt, options);
             var generator = new Generator(gpt, tokenizer);
             string? systemText = parse.GetValue(system);

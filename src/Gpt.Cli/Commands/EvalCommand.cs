@@ -21,8 +21,9 @@ internal static class EvalCommand
         var logitsOut = new Option<FileInfo>("--logits-out") { Description = "Write the logits as raw little-endian float32 [B, T, V]." };
         var adapter = AdapterOption.Create("LoRA adapter folder (PEFT layout) to apply; the loss is then the adapted model's.");
         var device = DeviceOption.Create();
+        var weights = WeightsOption.Create();
         var command = new Command("eval", "Print {\"loss\", \"perplexity\", \"tokens\"} of a model on text or token ids; " +
-            "subcommands run benchmarks.") { model, text, ids, logitsOut, adapter, device };
+            "subcommands run benchmarks.") { model, text, ids, logitsOut, adapter, device, weights };
         command.Subcommands.Add(EvalCodeCommand.Create());
         command.Subcommands.Add(EvalChoiceCommand.Create());
         command.Subcommands.Add(EvalAnswersCommand.Create());
@@ -35,7 +36,7 @@ internal static class EvalCommand
         {
             var target = DeviceOption.Open(parse, device);
             string folder = parse.GetValue(model)!.FullName;
-            using var gpt = GptModel.FromPretrained(folder, target);
+            using var gpt = GptModel.FromPretrained(folder, target, WeightsOption.Read(parse, weights));
             var adapterWeights = parse.GetValue(adapter) is { } adapterFolder ? AdapterOption.Load(gpt, adapterFolder) : null;
             int[][] sequences = parse.GetValue(ids) is { } idsFile
                 ? ReadIds(idsFile.FullName)

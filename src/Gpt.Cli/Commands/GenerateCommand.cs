@@ -28,7 +28,8 @@ internal static class GenerateCommand
         var json = new Option<bool>("--json") { Description = "Print the result (texts, finish reasons, tokens, usage) as JSON." };
         var sampling = new SamplingArguments();
         var device = DeviceOption.Create();
-        var command = new Command("generate", "Generate text from a prompt.") { model, prompt, stream, logprobs, n, bestOf, suffix, json, device };
+        var weights = WeightsOption.Create();
+        var command = new Command("generate", "Generate text from a prompt.") { model, prompt, stream, logprobs, n, bestOf, suffix, json, device, weights };
         sampling.AddTo(command);
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -42,7 +43,7 @@ internal static class GenerateCommand
             if (streaming && parse.GetValue(json)) throw new ArgumentException("--json prints the finished result; drop --stream or --json.");
 
             var tokenizer = TokenizerFiles.Load(folder);
-            using var gpt = GptModel.FromPretrained(folder, target);
+            using var gpt = GptModel.FromPretrained(folder, target, WeightsOption.Read(parse, weights));
             options = sampling.WithAdapter(parse, gpt, options);
             var generator = new Generator(gpt, tokenizer);
             string text = parse.GetValue(prompt)!;

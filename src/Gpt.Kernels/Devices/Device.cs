@@ -66,6 +66,31 @@ public abstract class Device : IDisposable
     public abstract void BatchedMatMul(Slice<float> a, Slice<float> b, Slice<float> c, int batch, int m, int n, int k,
         bool transA, bool transB, float alpha, float beta);
 
+    /// <summary>C (m, n) = A (m, k) · Wᵀ (+ bias per column) with the weight W (n, k), as <c>nn.Linear</c> stores it, held as
+    /// bf16 bits (the upper half of each fp32): inference with compact weights, computing in fp32. The CPU reads the bf16
+    /// values directly; GPU devices do not support compact weights yet.</summary>
+    /// <exception cref="NotSupportedException">This device has no bf16-weight kernels (OpenCL and CUDA for now).</exception>
+    public virtual void MatMulBf16(Slice<float> a, Slice<ushort> weight, Slice<float> c, int m, int n, int k, Slice<float> bias) =>
+        throw CompactWeightsNotSupported("bf16");
+
+    /// <summary>C (m, n) = A (m, k) · Wᵀ (+ bias per column) with the weight W (n, k) held as int8 in
+    /// <see cref="Quantization.Q8Blocks"/>' layout: values (n·k) and one fp16 scale per block of 32 along k (k a multiple
+    /// of 32). Computes in fp32 from the int8 values directly (CPU only for now).</summary>
+    /// <exception cref="NotSupportedException">This device has no int8-weight kernels (OpenCL and CUDA for now).</exception>
+    public virtual void MatMulQ8(Slice<float> a, Slice<sbyte> weight, Slice<Half> scales, Slice<float> c, int m, int n, int k, Slice<float> bias) =>
+        throw CompactWeightsNotSupported("int8");
+
+    /// <summary>output (count, dim) = table[ids] with the table (tableRows, dim) held as bf16 bits, expanded to fp32.</summary>
+    /// <exception cref="NotSupportedException">This device has no bf16-weight kernels (OpenCL and CUDA for now).</exception>
+    public virtual void EmbeddingForwardBf16(Slice<int> ids, Slice<ushort> table, Slice<float> output, int count, int dim, int tableRows) =>
+        throw CompactWeightsNotSupported("bf16");
+
+    /// <summary>output (count, dim) = table[ids] with the table (tableRows, dim) held as int8 in
+    /// <see cref="Quantization.Q8Blocks"/>' layout (dim a multiple of 32), expanded to fp32.</summary>
+    /// <exception cref="NotSupportedException">This device has no int8-weight kernels (OpenCL and CUDA for now).</exception>
+    public virtual void EmbeddingForwardQ8(Slice<int> ids, Slice<sbyte> table, Slice<Half> scales, Slice<float> output, int count, int dim, int tableRows) =>
+        throw CompactWeightsNotSupported("int8");
+
     /// <summary>LayerNorm over rows of (rows, cols); saves mean and rstd (rows) for backward.</summary>
     public abstract void LayerNormForward(Slice<float> input, Slice<float> weight, Slice<float> bias, Slice<float> output,
         Slice<float> mean, Slice<float> rstd, int rows, int cols, float epsilon);
@@ -196,6 +221,10 @@ public abstract class Device : IDisposable
     /// already holding the new tokens): output (B, T, C); query t of row b sees positions 0 .. past[b] + t.</summary>
     public abstract void CachedAttentionForward(Slice<float> qkv, Slice<float> keys, Slice<float> values, Slice<int> past,
         Slice<float> output, int batch, int newLen, int capacity, int heads, int headSize);
+
+    private NotSupportedException CompactWeightsNotSupported(string format) =>
+        new($"{format} weights are CPU-only for now: the {Kind} device has no kernels for them. Load the model with fp32 weights " +
+            $"on this device, or with {format} weights on the CPU.");
 
     /// <summary>Waits until all queued work has finished (a no-op on the CPU).</summary>
     public virtual void Synchronize() { }

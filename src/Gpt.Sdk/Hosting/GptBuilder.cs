@@ -68,6 +68,15 @@ public sealed class GptBuilder
         return Configure(o => o.Device = device);
     }
 
+    /// <summary>Holds the model's large matrices as bf16 or int8 for faster, smaller inference on the CPU (<see cref="GptOptions.Weights"/>).</summary>
+    /// <param name="weights">The storage; <see cref="WeightStorage.Float32"/> is the default.</param>
+    public GptBuilder UseWeights(WeightStorage weights)
+    {
+        if (!Enum.IsDefined(weights))
+            throw new ArgumentOutOfRangeException(nameof(weights), weights, $"not a weight storage; use one of {string.Join(", ", Enum.GetNames<WeightStorage>())}.");
+        return Configure(o => o.Weights = weights);
+    }
+
     /// <summary>Names the model in metadata and responses (<see cref="GptOptions.ModelId"/>).</summary>
     /// <param name="modelId">The name.</param>
     public GptBuilder WithModelId(string modelId)

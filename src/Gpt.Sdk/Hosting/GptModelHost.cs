@@ -37,7 +37,7 @@ internal sealed class GptModelHost : IDisposable
         string folder = options.ModelPath!;
         var started = Stopwatch.StartNew();
         var device = Device.Get(options.Device);
-        var model = GptModel.FromPretrained(folder, device);
+        var model = GptModel.FromPretrained(folder, device, options.Weights);
         try
         {
             Generator = new Generator(model, TokenizerFiles.Load(folder), chatTemplate: null, options.Batching);

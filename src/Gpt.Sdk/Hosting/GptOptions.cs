@@ -25,6 +25,11 @@ public sealed class GptOptions
     /// <summary>Where the weights live and run (default <see cref="DeviceKind.Auto"/>); an absent device is an error, never a silent fallback.</summary>
     public DeviceKind Device { get; set; } = DeviceKind.Auto;
 
+    /// <summary>How the model's large matrices are held (default <see cref="WeightStorage.Float32"/>): bf16 or int8 decode faster
+    /// and take less memory, on the CPU (see <see cref="GptModel.ConvertWeights"/>). Applies to the model loaded from
+    /// <see cref="ModelPath"/>; a model given with <see cref="GptBuilder.UseModel"/> is served as it is.</summary>
+    public WeightStorage Weights { get; set; } = WeightStorage.Float32;
+
     /// <summary>The model's name in <see cref="Microsoft.Extensions.AI.ChatClientMetadata"/> and in responses;
     /// by default the model folder's name. In a request's <c>ChatOptions.ModelId</c> it selects the base model, an
     /// adapter's name selects that adapter (<see cref="GptBuilder.WithLoraAdapter(string, Func{Nn.GptModel, Nn.Lora.LoraAdapter})"/>), and any other id is refused.</summary>

@@ -32,6 +32,16 @@ internal sealed class GptOptionsValidator : IValidateOptions<GptOptions>
         }
         if (!Enum.IsDefined(options.Device))
             failures.Add($"{prefix}: Device {(int)options.Device} is not one of {string.Join(", ", Enum.GetNames<Kernels.Devices.DeviceKind>())}.");
+        if (!Enum.IsDefined(options.Weights))
+            failures.Add($"{prefix}: Weights {(int)options.Weights} is not one of {string.Join(", ", Enum.GetNames<Nn.WeightStorage>())}.");
+        else if (options.Weights != Nn.WeightStorage.Float32)
+        {
+            if (options.Device is Kernels.Devices.DeviceKind.OpenCL or Kernels.Devices.DeviceKind.Cuda)
+                failures.Add($"{prefix}: Weights {options.Weights} are CPU-only for now; use Device Cpu, or Weights Float32 on {options.Device}.");
+            if (options.LoadedModel is not null)
+                failures.Add($"{prefix}: Weights {options.Weights} applies to a model loaded from ModelPath; a model given with UseModel is served as it is " +
+                    "(convert it first with GptModel.ConvertWeights).");
+        }
         if (options.ModelId is { } id && string.IsNullOrWhiteSpace(id))
             failures.Add($"{prefix}: ModelId is blank; leave it unset to use the folder name, or give a name.");
 

@@ -50,6 +50,7 @@ public sealed class GptModel : IDisposable
         for (int i = 0; i < _blocks.Length; i++) _blocks[i] = new Block(Parameters, i, config);
         FinalNorm = new LayerNorm(Parameters, "ln_f", c, config.LayerNormEpsilon);
         LmHead = new LanguageModelHead(TokenEmbedding);
+        ParameterCount = Parameters.Count;
         if (allocate) Parameters.Allocate(Device);
     }
 
@@ -63,7 +64,10 @@ public sealed class GptModel : IDisposable
     public ParameterSegment Parameters { get; }
 
     /// <summary>Number of base parameters (the LM head is tied to the token embedding).</summary>
-    public long ParameterCount => Parameters.Count;
+    public long ParameterCount { get; }
+
+    /// <summary>How the large matrices are held: fp32, or bf16/int8 for inference (see <see cref="ConvertWeights"/>).</summary>
+    public WeightStorage WeightStorage { get; private set; }
 
     /// <summary>Token embedding <c>wte</c> (V, C), also the LM head's weight.</summary>
     public Parameter TokenEmbedding { get; }
@@ -91,7 +95,7 @@ public sealed class GptModel : IDisposable
 
     /// <summary>Number of base parameters a model of <paramref name="config"/>'s shape has, without allocating it.</summary>
     /// <param name="config">The shape.</param>
-    public static long ParameterCountOf(GptConfig config) => new GptModel(config, Device.Cpu, allocate: false).Parameters.Count;
+    public static long ParameterCountOf(GptConfig config) => new GptModel(config, Device.Cpu, allocate: false).ParameterCount;
 
     /// <summary>
     /// The trunk: hidden states (B, T, C) after the final LayerNorm, for a batch of token sequences, row-major (B, T).
@@ -131,8 +135,9 @@ public sealed class GptModel : IDisposable
             FirstRow = options.CacheFirstRow,
         };
         var shape = new Shape(batch, seqLen, Config.EmbeddingSize);
+        var tokenIds = tape.Indices(ids);
         var x = tape.Add(
-            tape.Embedding(tape.Indices(ids), TokenEmbedding.Value, shape),
+            TokenEmbedding.Compact is { } compact ? tape.CompactEmbedding(tokenIds, compact, shape) : tape.Embedding(tokenIds, TokenEmbedding.Value, shape),
             tape.Embedding(positionIds, PositionEmbedding.Value, shape));    // (B, T, C)
         x = _embeddingDropout.Forward(tape, x, options.DropoutSeed);
         foreach (var block in _blocks) x = block.Forward(tape, x, pass);
@@ -231,7 +236,12 @@ public sealed class GptModel : IDisposable
     /// <summary>Re-initialises every base weight as GPT-2 does: N(0, 0.02) for matrices and embeddings,
     /// residual projections scaled by 1/√(2·n_layer), LayerNorm gains one, biases zero.</summary>
     /// <param name="seed">The seed; equal seeds give bit-identical weights.</param>
-    public void InitializeWeights(ulong seed) => Parameters.Initialize(seed);
+    public void InitializeWeights(ulong seed)
+    {
+        if (WeightStorage != WeightStorage.Float32)
+            throw new InvalidOperationException($"the model holds {WeightStorage} weights for inference; initialise an fp32 model (and convert it afterwards).");
+        Parameters.Initialize(seed);
+    }
 
     /// <summary>
     /// Adds a LoRA adapter on this model's linear layers (<see cref="LoraConfig.TargetModules"/>), with A
@@ -301,18 +311,22 @@ public sealed class GptModel : IDisposable
     /// <summary>Every parameter segment: the base, then each adapter's.</summary>
     public IEnumerable<ParameterSegment> Segments => [Parameters, .. _adapters.Values.Select(a => a.Parameters)];
 
-    /// <summary>Loads a model from a Hugging Face GPT-2 folder (<c>config.json</c> + <c>model.safetensors</c>), such as
-    /// <see cref="Save(string, ITokenizer)"/> writes; its tokenizer is loaded with <see cref="TokenizerFiles.Load"/>.</summary>
+    /// <summary>Loads a model from a Hugging Face GPT-2 folder (<c>config.json</c> + <c>model.safetensors</c>, F32, F16 or
+    /// BF16), such as <see cref="Save(string, ITokenizer)"/> writes; its tokenizer is loaded with <see cref="TokenizerFiles.Load"/>.</summary>
     /// <param name="directory">The folder.</param>
     /// <exception cref="FileNotFoundException">A file is missing; the message names it and says how such a folder is written.</exception>
     /// <param name="device">Where the weights go (the CPU when null).</param>
-    public static GptModel FromPretrained(string directory, Device? device = null)
+    /// <param name="weights">How the large matrices are held: fp32 (default), or bf16/int8 for faster, smaller inference
+    /// (see <see cref="ConvertWeights"/>; the file is read as fp32 first, then converted).</param>
+    public static GptModel FromPretrained(string directory, Device? device = null, WeightStorage weights = WeightStorage.Float32)
     {
+        CheckStorage(weights, device ?? Device.Cpu);
         var config = GptModelFiles.ReadConfig(directory);
         var model = new GptModel(config, device ?? Device.Cpu, allocate: true);
         try
         {
             GptModelFiles.LoadWeights(directory, model);
+            model.ConvertWeights(weights);
             return model;
         }
         catch
@@ -346,11 +360,42 @@ public sealed class GptModel : IDisposable
     /// <param name="directory">Target folder (created if needed).</param>
     public void Save(string directory) => GptModelFiles.Save(this, directory);
 
+    /// <summary>
+    /// Holds the large matrices (every linear layer's weight and the token embedding / LM head) as bf16 or int8 from now on,
+    /// computing in fp32: decoding reads 2 (bf16) or about 1.06 (int8) bytes a weight instead of 4, and the fp32 copies are
+    /// freed. bf16 also rounds the other weights to bf16, so the model equals its saved BF16 file; int8 quantizes with
+    /// <see cref="Kernels.Quantization.Q8Blocks"/> (llama.cpp's Q8_0), keeping biases, LayerNorms and positions fp32.
+    /// One way only: the model then serves inference (LoRA adapters included) but cannot be trained, have an adapter
+    /// merged, or go back to fp32 — load it again for that. Not for use while requests run on the model.
+    /// </summary>
+    /// <param name="storage">The storage wanted; the current one does nothing.</param>
+    /// <exception cref="InvalidOperationException">The model already holds another compact storage, or an adapter is merged.</exception>
+    /// <exception cref="NotSupportedException">The device is not the CPU, or (int8) the embedding size is not a multiple of 32.</exception>
+    public void ConvertWeights(WeightStorage storage)
+    {
+        CheckStorage(storage, Device);
+        if (storage == WeightStorage) return;
+        if (WeightStorage != WeightStorage.Float32)
+            throw new InvalidOperationException($"the model already holds {WeightStorage} weights; {storage} is made from fp32 weights: load the model again with {storage}.");
+        if (MergedAdapter is not null)
+            throw new InvalidOperationException($"adapter '{MergedAdapter.Name}' is merged into the base weights; unmerge it before converting the weights.");
+        WeightConversion.Convert(this, storage);
+        WeightStorage = storage;
+    }
+
     /// <summary>Frees the weights and every adapter.</summary>
     public void Dispose()
     {
         foreach (var adapter in _adapters.Values) adapter.Dispose();
         Parameters.Dispose();
+    }
+
+    private static void CheckStorage(WeightStorage storage, Device device)
+    {
+        if (!Enum.IsDefined(storage)) throw new ArgumentOutOfRangeException(nameof(storage), storage, "weights are Float32, BFloat16 or Int8.");
+        if (storage != WeightStorage.Float32 && device.Kind != DeviceKind.Cpu)
+            throw new NotSupportedException($"{storage} weights are CPU-only for now; the {device.Kind} device computes with fp32 weights. " +
+                "Load the model on the CPU, or with WeightStorage.Float32.");
     }
 
     private LoraAdapter? CheckAdapter(LoraAdapter? adapter)

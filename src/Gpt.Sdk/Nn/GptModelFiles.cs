@@ -68,6 +68,7 @@ internal static class GptModelFiles
     public static void Save(GptModel model, string directory, ITokenizer tokenizer)
     {
         ArgumentNullException.ThrowIfNull(model);
+        CheckSavable(model);
         TokenizerFiles.EnsureSavable(tokenizer, nameof(tokenizer));
         if (tokenizer.VocabularySize > model.Config.VocabularySize)
             throw new ArgumentException(
@@ -77,14 +78,27 @@ internal static class GptModelFiles
         TokenizerFiles.Save(tokenizer, directory);
     }
 
+    // int8 is quantized on load from an fp32 (or bf16) file, in a second; a file of its own would be a format no other tool
+    // reads, and GGUF q8_0 (gpt export gguf) is the one they do.
+    private static void CheckSavable(GptModel model)
+    {
+        if (model.WeightStorage == WeightStorage.Int8)
+            throw new NotSupportedException("an int8 model is not saved as safetensors: save the fp32 (or bf16) model it was loaded from and load that " +
+                "with WeightStorage.Int8, which quantizes it in a second, or export it to GGUF q8_0 for llama.cpp.");
+    }
+
     public static void Save(GptModel model, string directory)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(directory);
+        CheckSavable(model);
         Directory.CreateDirectory(directory);
         var tensors = SegmentFiles.Tensors(model.Parameters, p => Prefix + p.Name);
+        // A bf16 model is written as what it is: every value is a bf16 number, so the BF16 file holds it exactly.
+        var dtype = model.WeightStorage == WeightStorage.BFloat16 ? SafetensorsDType.BF16 : SafetensorsDType.F32;
         // transformers refuses safetensors files whose metadata lacks a framework "format".
-        SafetensorsWriter.Write(Path.Combine(directory, WeightsFileName), tensors, new Dictionary<string, string> { ["format"] = "pt" });
-        HuggingFaceConfig.Write(Path.Combine(directory, HuggingFaceConfig.FileName), model.Config);
+        SafetensorsWriter.Write(Path.Combine(directory, WeightsFileName), tensors, new Dictionary<string, string> { ["format"] = "pt" }, dtype);
+        HuggingFaceConfig.Write(Path.Combine(directory, HuggingFaceConfig.FileName), model.Config,
+            dtype == SafetensorsDType.BF16 ? "bfloat16" : "float32");
     }
 }

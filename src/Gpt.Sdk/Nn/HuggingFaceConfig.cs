@@ -69,7 +69,10 @@ public static class HuggingFaceConfig
     /// </remarks>
     /// <param name="path">The file to write, or an existing folder to write <c>config.json</c> into.</param>
     /// <param name="config">The configuration; it must pass <see cref="GptConfig.Validate"/>.</param>
-    public static void Write(string path, GptConfig config)
+    public static void Write(string path, GptConfig config) => Write(path, config, "float32");
+
+    /// <summary><see cref="Write(string, GptConfig)"/> naming the weights' type in <c>torch_dtype</c> (<c>bfloat16</c> for a bf16 file).</summary>
+    internal static void Write(string path, GptConfig config, string torchDtype)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(config);
@@ -106,7 +109,7 @@ public static class HuggingFaceConfig
                 json.WriteBoolean("scale_attn_by_inverse_layer_idx", false);
                 json.WriteBoolean("scale_attn_weights", true);
                 json.WriteBoolean("tie_word_embeddings", true);
-                json.WriteString("torch_dtype", "float32");
+                json.WriteString("torch_dtype", torchDtype);
                 json.WriteBoolean("use_cache", true);
                 json.WriteNumber("vocab_size", config.VocabularySize);
                 json.WriteEndObject();

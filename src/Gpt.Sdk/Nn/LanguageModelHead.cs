@@ -21,7 +21,8 @@ public sealed class LanguageModelHead
     /// <summary>(…, C) hidden states → (…, V) logits.</summary>
     /// <param name="tape">The tape to record on.</param>
     /// <param name="hidden">Trunk output.</param>
-    public Tensor Logits(Tape tape, Tensor hidden) => tape.Linear(hidden, Weight.Value, bias: null);
+    public Tensor Logits(Tape tape, Tensor hidden) =>
+        Weight.Compact is { } compact ? tape.CompactLinear(hidden, compact, bias: null) : tape.Linear(hidden, Weight.Value, bias: null);
 
     /// <summary>Checks next-token targets (−1 or an id below V) and returns how many carry loss.</summary>
     /// <param name="targets">One target per position.</param>

@@ -44,11 +44,12 @@ public sealed class Linear
     /// <summary>Applies the base layer only to (…, in), giving (…, out).</summary>
     /// <param name="tape">The tape to record on.</param>
     /// <param name="input">The input.</param>
-    public Tensor Forward(Tape tape, Tensor input) => tape.Linear(input, Weight.Value, Bias.Value);
+    public Tensor Forward(Tape tape, Tensor input) =>
+        Weight.Compact is { } compact ? tape.CompactLinear(input, compact, Bias.Value) : tape.Linear(input, Weight.Value, Bias.Value);
 
     internal Tensor Forward(Tape tape, Tensor input, in LayerPass pass)
     {
-        var output = tape.Linear(input, Weight.Value, Bias.Value);
+        var output = Forward(tape, input);
         var lora = pass.Adapter?.LayerFor(this);
         return lora is null ? output : lora.Forward(tape, input, output, pass.DropoutSeed);
     }

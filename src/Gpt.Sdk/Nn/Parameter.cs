@@ -30,8 +30,13 @@ public sealed class Parameter
     /// <summary>Dimensions of the value.</summary>
     public Shape Shape => Value.Shape;
 
-    /// <summary>Position of the first element in the segment's buffers.</summary>
-    public long Offset { get; }
+    /// <summary>Position of the first element in the segment's buffers; −1 once the values are held compact instead
+    /// (<see cref="WeightStorage"/>).</summary>
+    public long Offset { get; internal set; }
+
+    /// <summary>The values held as bf16 or int8 for inference, when the model's <see cref="WeightStorage"/> is compact and this is
+    /// one of its large matrices; <see cref="Value"/> then holds no memory.</summary>
+    internal CompactMatrix? Compact { get; set; }
 
     /// <summary>How the parameter is initialised.</summary>
     public ParameterInit Init { get; }

@@ -79,6 +79,9 @@ public sealed class ParameterSegment : IDisposable, IGradientOwner
         set
         {
             if (value == _trainable) return;
+            if (value && _items.Any(p => p.Compact is not null))
+                throw new InvalidOperationException($"segment '{Name}' holds bf16 or int8 weights, which serve inference only; " +
+                    "load the model with fp32 weights (WeightStorage.Float32) to train it.");
             _trainable = value;
             if (IsAllocated) BindGradients();
         }
@@ -135,6 +138,8 @@ public sealed class ParameterSegment : IDisposable, IGradientOwner
     /// <param name="seed">The seed.</param>
     public void Initialize(ulong seed)
     {
+        if (_items.Any(p => p.Compact is not null))
+            throw new InvalidOperationException($"segment '{Name}' holds bf16 or int8 weights; initialise an fp32 model instead and convert it afterwards.");
         // Filled and uploaded a chunk at a time: a host copy of the whole segment would hold a second set of weights
         // (500 MB for GPT-2 124M) at the peak of building a model. Draws are keyed by element index, so the values do
         // not depend on the chunking.
@@ -176,9 +181,41 @@ public sealed class ParameterSegment : IDisposable, IGradientOwner
     /// <param name="source">Exactly <see cref="Count"/> floats.</param>
     public void CopyValuesFrom(ReadOnlySpan<float> source) => Device.Upload(source, AllValues);
 
+    /// <summary>
+    /// Moves parameters whose values are now held compact (<see cref="Parameter.Compact"/>, set by the caller) out of the
+    /// fp32 buffer, which shrinks to the rest: the memory saving of compact weights. The segment must be frozen.
+    /// </summary>
+    internal void ReleaseCompact()
+    {
+        if (_trainable) throw new InvalidOperationException($"segment '{Name}' must be frozen before its weights are held compact.");
+        var kept = _items.Where(p => p.Compact is null && p.Offset >= 0).ToList();
+        long count = kept.Sum(p => p.Shape.ElementCount);
+        var values = Device.Allocate<float>(count);
+        long offset = 0;
+        foreach (var p in kept)
+        {
+            var slice = new Slice<float>(values, offset, (int)p.Shape.ElementCount);
+            Device.Copy(p.Value.Data, slice, slice.Length);
+            p.Value.Data = slice;
+            p.Offset = offset;
+            offset += slice.Length;
+        }
+
+        foreach (var p in _items.Where(p => p.Compact is not null))
+        {
+            p.Value.Data = Slice<float>.Empty;
+            p.Offset = -1;
+        }
+
+        _values!.Dispose();
+        _values = values;
+        _count = count;
+    }
+
     /// <summary>Frees the buffers.</summary>
     public void Dispose()
     {
+        foreach (var p in _items) p.Compact?.Dispose();
         _values?.Dispose();
         _gradients?.Dispose();
         _gradients = null;

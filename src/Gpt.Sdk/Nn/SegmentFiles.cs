@@ -19,6 +19,8 @@ internal static class SegmentFiles
         foreach (var p in segment.Items)
         {
             string key = keyOf(p);
+            if (p.Compact is not null)
+                throw new InvalidOperationException($"'{p.Name}' is held as bf16 or int8; weights are read into an fp32 model, which is then converted.");
             if (!file.TryGet(key, out var info))
                 throw new ModelFileException(file.Path, $"'{file.Path}': tensor '{key}' is missing; the file does not hold {describe}.{then}", key);
             var target = host.AsSpan((int)p.Offset, p.Value.Length);
@@ -48,7 +50,7 @@ internal static class SegmentFiles
         var tensors = new List<SafetensorsTensor>(segment.Items.Count);
         foreach (var p in segment.Items)
         {
-            var values = host.AsMemory((int)p.Offset, p.Value.Length);
+            var values = p.Compact is { } compact ? compact.ToArray() : host.AsMemory((int)p.Offset, p.Value.Length);
             int[] stored = StoredDims(p);
             if (p.StoredTransposed)
             {

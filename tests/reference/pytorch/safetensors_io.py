@@ -9,7 +9,9 @@ import struct
 
 import numpy as np
 
-_DTYPES = {np.dtype("float32"): "F32", np.dtype("float64"): "F64", np.dtype("int32"): "I32", np.dtype("int64"): "I64"}
+# uint16 arrays are bfloat16 bit patterns (numpy has no bfloat16): the only 16-bit data these scripts write.
+_DTYPES = {np.dtype("float32"): "F32", np.dtype("float64"): "F64", np.dtype("int32"): "I32", np.dtype("int64"): "I64",
+           np.dtype("uint16"): "BF16"}
 
 
 def save(path, tensors, metadata=None):

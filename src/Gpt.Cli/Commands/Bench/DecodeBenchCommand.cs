@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Text.Json;
 using Gpt.Kernels.Devices.Cpu;
+using Gpt.Kernels.Quantization;
 using Gpt.Sdk.Generation;
 using Gpt.Sdk.Nn;
 using Gpt.Sdk.Tensors;
@@ -12,12 +13,14 @@ using Gpt.Sdk.Tensors;
 namespace Gpt.Cli.Commands.Bench;
 
 /// <summary>
-/// <c>gpt bench decode</c>: KV-cached generation speed of GPT-2 124M (random weights, fp32): prefill of a
-/// prompt, then greedy decoding, for B prompts at once. Decoding a step reads every weight once, so the
-/// machine's memory read bandwidth (measured in the same run: a multi-threaded sum over a 1 GB buffer)
-/// bounds it; the result reports decode speed as a fraction of that bound.
+/// <c>gpt bench decode</c>: KV-cached generation speed of GPT-2 124M (random weights): prefill of a
+/// prompt, then greedy decoding, for B prompts at once, for each weight storage asked for (fp32, bf16, int8) in
+/// the same run. Decoding a step reads every weight once, so the machine's memory read bandwidth (measured in
+/// the same run: a multi-threaded sum over a 1 GB buffer) bounds it; the result reports decode speed as a
+/// fraction of that bound, and the compact storages' speed-up over fp32. With <c>--data</c>, a small model
+/// trained in the run gives each storage's perplexity on held-out text (<see cref="DecodePerplexity"/>).
 /// </summary>
-internal static unsafe class DecodeBenchCommand
+internal static class DecodeBenchCommand
 {
     private const long BandwidthBytes = 1L << 30;
     private const int BandwidthChunk = 1 << 20; // floats per work item (4 MB)
@@ -28,13 +31,24 @@ internal static unsafe class DecodeBenchCommand
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length per row.", DefaultValueFactory = _ => 128 };
         var newTokens = new Option<int>("--new-tokens") { Description = "Tokens generated per row.", DefaultValueFactory = _ => 128 };
         var repeat = new Option<int>("--repeat") { Description = "Timed runs; the best is reported.", DefaultValueFactory = _ => 3 };
+        var weights = new Option<string>("--weights")
+        {
+            Description = "Weight storages to time, comma-separated, from fp32, bf16, int8 (each is compared with fp32 when that is listed).",
+            DefaultValueFactory = _ => "fp32,bf16,int8",
+        };
+        var data = new Option<FileInfo>("--data")
+        {
+            Description = "A text file: a character model is trained on its first 90% in the run, and each storage's perplexity on the last 10% is reported.",
+        };
+        var trainSteps = new Option<int>("--train-steps") { Description = "Training steps of the --data model.", DefaultValueFactory = _ => 300 };
         var device = DeviceOption.Create();
         var command = new Command("decode",
-            "Time KV-cached prefill and decoding of GPT-2 124M against the measured memory bandwidth; prints {\"decode\":{...}} JSON.")
+            "Time KV-cached prefill and decoding of GPT-2 124M with fp32, bf16 and int8 weights against the measured memory bandwidth; " +
+            "prints {\"decode\":{...}} JSON.")
         {
-            batch, promptTokens, newTokens, repeat, device,
+            batch, promptTokens, newTokens, repeat, weights, data, trainSteps, device,
         };
-        command.SetAction(parse =>
+        command.SetAction(async (parse, cancellationToken) =>
         {
             int b = parse.GetValue(batch), prompt = parse.GetValue(promptTokens), generated = parse.GetValue(newTokens), runs = parse.GetValue(repeat);
             var config = GptConfig.Gpt2Small;
@@ -42,16 +56,49 @@ internal static unsafe class DecodeBenchCommand
             if (prompt < 1 || generated < 1 || prompt + generated > config.ContextLength)
                 throw new ArgumentException($"--prompt-tokens ({prompt}) and --new-tokens ({generated}) must be positive and fit the context of {config.ContextLength}.");
             if (runs < 1) throw new ArgumentException($"--repeat must be at least 1, got {runs}.");
+            var storages = ParseStorages(parse.GetValue(weights)!);
+            var dataFile = parse.GetValue(data);
+            if (dataFile is { Exists: false }) throw new FileNotFoundException($"--data: '{dataFile.FullName}' does not exist.", dataFile.FullName);
+            int steps = parse.GetValue(trainSteps);
+            if (steps < 1) throw new ArgumentException($"--train-steps must be at least 1, got {steps}.");
             var target = DeviceOption.Open(parse, device);
-            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["decode"] = Run(config, target, b, prompt, generated, runs) }));
+
+            var result = new Dictionary<string, object> { ["model"] = "gpt2-124M (random weights)", ["threads"] = CpuParallel.ThreadCount };
+            double? fp32 = null;
+            foreach (var storage in storages)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var figures = Run(config, target, storage, b, prompt, generated, runs);
+                double speed = (double)figures["decode_tokens_per_s"];
+                if (storage == WeightStorage.Float32) fp32 = speed;
+                else if (fp32 is { } reference) figures["speedup_vs_fp32"] = Math.Round(speed / reference, 2);
+                result[WeightsOption.Name(storage)] = figures;
+            }
+            if (dataFile is not null)
+                result["perplexity"] = await DecodePerplexity.RunAsync(dataFile.FullName, steps, storages, Console.Error, cancellationToken);
+            Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object> { ["decode"] = result }));
             return 0;
         });
         return command;
     }
 
-    private static Dictionary<string, object> Run(GptConfig config, Device device, int batch, int prompt, int generated, int runs)
+    private static List<WeightStorage> ParseStorages(string list)
+    {
+        var storages = new List<WeightStorage>();
+        foreach (string name in list.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!WeightsOption.Names.TryGetValue(name, out var storage))
+                throw new ArgumentException($"--weights: '{name}' is not a weight storage; list some of {string.Join(", ", WeightsOption.Names.Keys)}.");
+            if (!storages.Contains(storage)) storages.Add(storage);
+        }
+        if (storages.Count == 0) throw new ArgumentException("--weights lists no storage; give some of fp32, bf16, int8.");
+        return storages;
+    }
+
+    private static Dictionary<string, object> Run(GptConfig config, Device device, WeightStorage storage, int batch, int prompt, int generated, int runs)
     {
         using var model = new GptModel(config, device, seed: 1);
+        model.ConvertWeights(storage);
         var random = new Random(1);
         int[] prompts = new int[batch * prompt];
         for (int i = 0; i < prompts.Length; i++) prompts[i] = random.Next(config.VocabularySize);
@@ -63,7 +110,7 @@ internal static unsafe class DecodeBenchCommand
 
         // Contention from other processes moves both the decode speed and the bandwidth, so each run measures
         // the bandwidth right before it and the fraction is taken per run; the median run is reported.
-        long weightBytes = (model.ParameterCount - (long)config.ContextLength * config.EmbeddingSize) * sizeof(float);
+        long weightBytes = WeightBytes(model);
         double bestPrefill = double.MaxValue, bestStep = double.MaxValue, bestBandwidth = 0;
         var fractions = new List<double>();
         using var probe = new BandwidthProbe();
@@ -95,8 +142,6 @@ internal static unsafe class DecodeBenchCommand
 
         return new Dictionary<string, object>
         {
-            ["model"] = "gpt2-124M fp32 (random weights)",
-            ["threads"] = CpuParallel.ThreadCount,
             ["batch"] = batch,
             ["prompt_tokens"] = prompt,
             ["new_tokens"] = generated,
@@ -110,14 +155,33 @@ internal static unsafe class DecodeBenchCommand
         };
     }
 
-    private struct SumJob
+    // Bytes a decoding step reads: every matrix in its storage and the fp32 vectors; the position table is left out
+    // (a step reads one row of it).
+    private static long WeightBytes(GptModel model)
+    {
+        long bytes = 0;
+        foreach (var p in model.Parameters.Items)
+        {
+            if (p == model.PositionEmbedding) continue;
+            long count = p.Shape.ElementCount;
+            bytes += p.Shape.Rank < 2 ? count * sizeof(float) : model.WeightStorage switch
+            {
+                WeightStorage.BFloat16 => count * 2,
+                WeightStorage.Int8 => count + count / Q8Blocks.BlockSize * 2,
+                _ => count * sizeof(float),
+            };
+        }
+        return bytes;
+    }
+
+    private unsafe struct SumJob
     {
         public float* Data;
         public double* Sums;
     }
 
     // A 1 GB buffer (written once, so its pages are real) summed by all threads; best of three passes.
-    private sealed class BandwidthProbe : IDisposable
+    private sealed unsafe class BandwidthProbe : IDisposable
     {
         private readonly float* _data = (float*)NativeMemory.AlignedAlloc((nuint)BandwidthBytes, 64);
         private readonly double* _sums = (double*)NativeMemory.Alloc((nuint)(BandwidthBytes / sizeof(float) / BandwidthChunk), sizeof(double));
@@ -148,7 +212,7 @@ internal static unsafe class DecodeBenchCommand
         }
     }
 
-    private static void SumItem(void* state, int item)
+    private static unsafe void SumItem(void* state, int item)
     {
         ref SumJob job = ref CpuParallel.State<SumJob>(state);
         float* x = job.Data + (long)item * BandwidthChunk;

@@ -56,6 +56,22 @@ internal sealed unsafe class CpuDevice : Device
         => CpuGemm.BatchedMatMul(R(a), R(b), W(c), batch, m, n, k, transA, transB, alpha, beta);
 
     /// <inheritdoc />
+    public override void MatMulBf16(Slice<float> a, Slice<ushort> weight, Slice<float> c, int m, int n, int k, Slice<float> bias)
+        => CpuCompactWeights.MatMulBf16(R(a), R(weight), W(c), m, n, k, R(bias));
+
+    /// <inheritdoc />
+    public override void MatMulQ8(Slice<float> a, Slice<sbyte> weight, Slice<Half> scales, Slice<float> c, int m, int n, int k, Slice<float> bias)
+        => CpuCompactWeights.MatMulQ8(R(a), R(weight), R(scales), W(c), m, n, k, R(bias));
+
+    /// <inheritdoc />
+    public override void EmbeddingForwardBf16(Slice<int> ids, Slice<ushort> table, Slice<float> output, int count, int dim, int tableRows)
+        => CpuCompactWeights.EmbeddingBf16(R(ids), R(table), W(output), count, dim, tableRows);
+
+    /// <inheritdoc />
+    public override void EmbeddingForwardQ8(Slice<int> ids, Slice<sbyte> table, Slice<Half> scales, Slice<float> output, int count, int dim, int tableRows)
+        => CpuCompactWeights.EmbeddingQ8(R(ids), R(table), R(scales), W(output), count, dim, tableRows);
+
+    /// <inheritdoc />
     public override void LayerNormForward(Slice<float> input, Slice<float> weight, Slice<float> bias, Slice<float> output, Slice<float> mean, Slice<float> rstd, int rows, int cols, float epsilon)
         => CpuLayerNorm.Forward(R(input), R(weight), R(bias), W(output), W(mean), W(rstd), rows, cols, epsilon);
 

@@ -65,6 +65,9 @@ public sealed class LoraAdapter : IDisposable
     public void Merge()
     {
         if (Model.MergedAdapter == this) return;
+        if (Model.WeightStorage != WeightStorage.Float32)
+            throw new InvalidOperationException($"the base model holds {Model.WeightStorage} weights, into which an adapter cannot be folded; " +
+                "apply adapter '" + Name + "' per call instead (it works on compact weights), or merge it into the fp32 model and convert that.");
         if (Model.MergedAdapter is { } other)
             throw new InvalidOperationException($"adapter '{other.Name}' is already merged; unmerge it before merging '{Name}'.");
         foreach (var layer in _layers) layer.FoldInto(+1f);

@@ -50,6 +50,10 @@ internal static unsafe class PackedGemm
 
         // Tiles: RowBlocks x ColBlocks of TileRows x TileCols.
         public int TileRows, TileCols, RowBlocks, ColBlocks;
+
+        // Packs B panels from another storage than fp32 (CompactGemm's bf16/int8 weights), or null.
+        public delegate*<void*, int, int, int, int, int, float*, void> PackB;
+        public void* PackBState;
     }
 
     /// <summary>C[m, n] = alpha * op(A) op(B) + beta * C (+ bias); m, n, k all positive.</summary>
@@ -66,9 +70,13 @@ internal static unsafe class PackedGemm
     /// <param name="beta">Scale of the old C; 0 overwrites.</param>
     /// <param name="maxPackedFloats">Size limit of a packed A chunk (tests make it small).</param>
     /// <param name="maxChunkBlocks">Longest K chunk in KC blocks (tests make it small).</param>
+    /// <param name="packB">When not null, packs B's panels instead of <see cref="GemmPacking.PackB"/> (b is then unused):
+    /// (state, j, cols, k0, kc, nr, dst) with <see cref="GemmPacking.PackB"/>'s meaning.</param>
+    /// <param name="packBState">The state <paramref name="packB"/> receives.</param>
     public static void Run(float* a, float* b, float* c, float* bias, int m, int n, int k,
         bool transA, bool transB, float alpha, float beta,
-        long maxPackedFloats = MaxPackedFloats, int maxChunkBlocks = MaxChunkBlocks)
+        long maxPackedFloats = MaxPackedFloats, int maxChunkBlocks = MaxChunkBlocks,
+        delegate*<void*, int, int, int, int, int, float*, void> packB = null, void* packBState = null)
     {
         int mr = GemmMicroKernel.Rows;
         int chunkK = ChunkSize(k, KC, KC * maxChunkBlocks);
@@ -78,6 +86,7 @@ internal static unsafe class PackedGemm
             A = a, B = b, C = c, Bias = bias, M = m, N = n, K = k,
             TransA = transA, TransB = transB, Alpha = alpha, Beta = beta,
             PackedA = GemmWorkspace.Current.PackedA((long)RoundUp(chunkRows, mr) * chunkK),
+            PackB = packB, PackBState = packBState,
         };
         bool parallel = (long)m * n * k >= ParallelThreshold;
 
@@ -152,8 +161,9 @@ internal static unsafe class PackedGemm
             int kc = Math.Min(KC, k - kb);
             for (int col = colBegin; col < colEnd; col += nr)
             {
-                GemmPacking.PackB(job.B, n, job.K, job.TransB, col, Math.Min(nr, n - col),
-                    job.KStart + kb, kc, nr, packedB + (long)(col - colBegin) * kc);
+                float* panel = packedB + (long)(col - colBegin) * kc;
+                if (job.PackB != null) job.PackB(job.PackBState, col, Math.Min(nr, n - col), job.KStart + kb, kc, nr, panel);
+                else GemmPacking.PackB(job.B, n, job.K, job.TransB, col, Math.Min(nr, n - col), job.KStart + kb, kc, nr, panel);
             }
 
             // The first K block of the product applies beta and bias; later blocks add onto C.

@@ -1,0 +1,278 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Gpt.Kernels.Quantization;
+
+namespace Gpt.Kernels.Devices.Cpu.Gemm;
+
+/// <summary>
+/// A matrix (rows, cols) whose rows are held compact for inference, and the expansion of a run of one row back to
+/// fp32: bf16 (the upper half of each fp32, so exact) or int8 in <see cref="Q8Blocks"/>' layout (32 values a block,
+/// one fp16 scale each, x = d·q: the same product, rounded once, as <see cref="Q8Blocks.Dequantize"/>, so the values
+/// are bit-identical to it). Every compact GEMM path and the embedding lookup expand through here.
+/// </summary>
+internal readonly unsafe struct CompactRows
+{
+    private readonly ushort* _bf16;
+    private readonly sbyte* _q8;
+    private readonly Half* _scales;
+
+    private CompactRows(ushort* bf16, sbyte* q8, Half* scales, int cols)
+    {
+        _bf16 = bf16;
+        _q8 = q8;
+        _scales = scales;
+        Cols = cols;
+    }
+
+    /// <summary>Row length.</summary>
+    public int Cols { get; }
+
+    /// <summary>Rows of bf16 bits, row-major.</summary>
+    public static CompactRows BFloat16(ushort* values, int cols) => new(values, null, null, cols);
+
+    /// <summary>Rows of <see cref="Q8Blocks"/> values with one scale per block; <paramref name="cols"/> is a multiple of 32.</summary>
+    public static CompactRows Q8(sbyte* values, Half* scales, int cols) => new(null, values, scales, cols);
+
+    /// <summary>dst[i] = row[col + i] for i &lt; count, in fp32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Expand(long row, int col, int count, float* dst)
+    {
+        long first = row * Cols + col;
+        if (_bf16 != null) ExpandBf16(_bf16 + first, count, dst);
+        else ExpandQ8(_q8 + first, _scales, first, count, dst);
+    }
+
+    private static void ExpandBf16(ushort* src, int count, float* dst)
+    {
+        int i = 0;
+        if (Avx512F.IsSupported)
+        {
+            for (; i + 16 <= count; i += 16)
+                Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load(src + i)), 16).AsSingle().Store(dst + i);
+        }
+        else if (Avx2.IsSupported)
+        {
+            for (; i + 8 <= count; i += 8)
+                Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32(Vector128.Load(src + i)), 16).AsSingle().Store(dst + i);
+        }
+        for (; i < count; i++) ((uint*)dst)[i] = (uint)src[i] << 16;
+    }
+
+    // q points at element `first` of the matrix; its block's scale is scales[first / 32].
+    private static void ExpandQ8(sbyte* q, Half* scales, long first, int count, float* dst)
+    {
+        int i = 0;
+        const int Block = Q8Blocks.BlockSize;
+        // Up to the first block boundary one value at a time, then whole blocks vectorised.
+        for (; i < count && (first + i) % Block != 0; i++) dst[i] = (float)scales[(first + i) / Block] * q[i];
+        if (Avx512F.IsSupported)
+        {
+            for (; i + Block <= count; i += Block)
+            {
+                var d = Vector512.Create((float)scales[(first + i) / Block]);
+                (Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(q + i))) * d).Store(dst + i);
+                (Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(q + i + 16))) * d).Store(dst + i + 16);
+            }
+        }
+        else if (Avx2.IsSupported)
+        {
+            for (; i + Block <= count; i += Block)
+            {
+                var d = Vector256.Create((float)scales[(first + i) / Block]);
+                for (int h = 0; h < Block; h += 8)
+                    (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(q + i + h)) * d).Store(dst + i + h);
+            }
+        }
+        for (; i < count; i++) dst[i] = (float)scales[(first + i) / Block] * q[i];
+    }
+
+    /// <summary>x · row[0 .. Cols) for one row, reading the compact values directly (no expanded copy): the decode
+    /// path of a single sequence, where the weights are streamed once and the conversion hides under the memory
+    /// traffic. Sums in a different order than an fp32 dot of the expanded row, so equal to it to rounding only.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Dot(float* x, long row)
+    {
+        if (!Avx512F.IsSupported) return DotExpanded(x, row);
+        long first = row * Cols;
+        return _bf16 != null ? DotBf16(x, _bf16 + first, Cols) : DotQ8(x, _q8 + first, _scales + first / Q8Blocks.BlockSize, Cols);
+    }
+
+    // Portable path: expand a run at a time into L1, then an fp32 dot.
+    private float DotExpanded(float* x, long row)
+    {
+        const int Run = 512;
+        float* buffer = stackalloc float[Run];
+        float sum = 0;
+        for (int col = 0; col < Cols; col += Run)
+        {
+            int count = Math.Min(Run, Cols - col);
+            Expand(row, col, count, buffer);
+            sum += CpuVector.Dot(x + col, buffer, count);
+        }
+        return sum;
+    }
+
+    private static float DotBf16(float* x, ushort* w, int k)
+    {
+        var c0 = Vector512<float>.Zero;
+        var c1 = Vector512<float>.Zero;
+        int i = 0;
+        for (; i + 32 <= k; i += 32)
+        {
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Load(x + i), Bf16x16(w + i), c0);
+            c1 = Avx512F.FusedMultiplyAdd(Vector512.Load(x + i + 16), Bf16x16(w + i + 16), c1);
+        }
+        for (; i + 16 <= k; i += 16) c0 = Avx512F.FusedMultiplyAdd(Vector512.Load(x + i), Bf16x16(w + i), c0);
+        float sum = Vector512.Sum(c0 + c1);
+        for (; i < k; i++) sum = MathF.FusedMultiplyAdd(x[i], BitConverter.UInt32BitsToSingle((uint)w[i] << 16), sum);
+        return sum;
+    }
+
+    // Per block: s = Σ x·q over 32 values, then total += d·s. Two totals alternate so the scale's multiply-add
+    // chain does not wait on the previous block. The fp16 scales are widened a run at a time, vectorised: one by
+    // one, the conversion would cost as much as the block's arithmetic.
+    private static float DotQ8(float* x, sbyte* q, Half* scales, int k)
+    {
+        const int RunBlocks = 128;
+        float* d = stackalloc float[RunBlocks];
+        var t0 = Vector512<float>.Zero;
+        var t1 = Vector512<float>.Zero;
+        int blocks = k / Q8Blocks.BlockSize;
+        for (int run = 0; run < blocks; run += RunBlocks)
+        {
+            int count = Math.Min(RunBlocks, blocks - run);
+            WidenScales(scales + run, d, count);
+            float* xr = x + run * 32;
+            sbyte* qr = q + run * 32;
+            int b = 0;
+            for (; b + 2 <= count; b += 2)
+            {
+                float* xb = xr + b * 32;
+                sbyte* qb = qr + b * 32;
+                var s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(xb + 16), Q8x16(qb + 16), Vector512.Load(xb) * Q8x16(qb));
+                var s1 = Avx512F.FusedMultiplyAdd(Vector512.Load(xb + 48), Q8x16(qb + 48), Vector512.Load(xb + 32) * Q8x16(qb + 32));
+                t0 = Avx512F.FusedMultiplyAdd(s0, Vector512.Create(d[b]), t0);
+                t1 = Avx512F.FusedMultiplyAdd(s1, Vector512.Create(d[b + 1]), t1);
+            }
+            if (b < count)
+            {
+                float* xb = xr + b * 32;
+                sbyte* qb = qr + b * 32;
+                var s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(xb + 16), Q8x16(qb + 16), Vector512.Load(xb) * Q8x16(qb));
+                t0 = Avx512F.FusedMultiplyAdd(s0, Vector512.Create(d[b]), t0);
+            }
+        }
+        return Vector512.Sum(t0 + t1);
+    }
+
+    /// <summary>sums[r] = a[r] · row for the m (1 to 8) rows of A (row stride <see cref="Cols"/>): batched decoding. Each
+    /// 16 weights are expanded once, in a register, and used by every row of A; the expansion is the very value
+    /// <see cref="Expand"/> gives, so the sums differ from fp32 dots only in their order.</summary>
+    public void DotRows(float* a, int m, long row, float* sums)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            for (int r = 0; r < m; r++) sums[r] = DotExpanded(a + (long)r * Cols, row);
+            return;
+        }
+        const int RunBlocks = 128;
+        float* d = stackalloc float[RunBlocks];
+        for (int r = 0; r < m; r++) sums[r] = 0f;
+        // In runs of 128 blocks (4096 values), so the widened scales fit the stack whatever the width.
+        for (int col = 0; col < Cols; col += RunBlocks * Q8Blocks.BlockSize)
+        {
+            int count = Math.Min(RunBlocks * Q8Blocks.BlockSize, Cols - col);
+            long first = row * Cols + col;
+            if (_q8 != null)
+                WidenScales(_scales + first / Q8Blocks.BlockSize, d, count / Q8Blocks.BlockSize);
+            // Four rows of A at a time: eight accumulators and their pointers no longer fit the registers, and a run of
+            // weights expanded a second time comes from L1.
+            for (int r = 0; r < m; r += 4)
+            {
+                if (_bf16 != null) Rows4<Bf16Load>(a + (long)r * Cols + col, Math.Min(4, m - r), first, count, sums + r, d);
+                else Rows4<Q8Load>(a + (long)r * Cols + col, Math.Min(4, m - r), first, count, sums + r, d);
+            }
+        }
+    }
+
+    // Four rows of A (rows past m repeat the last; their sums are dropped).
+    private void Rows4<L>(float* a, int m, long first, int count, float* sums, float* d) where L : struct, IRowLoad
+    {
+        int stride = Cols;
+        float* a0 = a, a1 = a + Math.Min(1, m - 1) * stride, a2 = a + Math.Min(2, m - 1) * stride, a3 = a + Math.Min(3, m - 1) * stride;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        int kk = 0;
+        for (; kk + 16 <= count; kk += 16)
+        {
+            var w = L.Load(this, first, kk, d);
+            c0 = Avx512F.FusedMultiplyAdd(Vector512.Load(a0 + kk), w, c0);
+            c1 = Avx512F.FusedMultiplyAdd(Vector512.Load(a1 + kk), w, c1);
+            c2 = Avx512F.FusedMultiplyAdd(Vector512.Load(a2 + kk), w, c2);
+            c3 = Avx512F.FusedMultiplyAdd(Vector512.Load(a3 + kk), w, c3);
+        }
+        Span<Vector512<float>> c = [c0, c1, c2, c3];
+        Finish(a, m, first, count, kk, sums, c);
+    }
+
+    // Adds each row's lanes, and the values past the last whole vector (bf16 rows of a width that is not a multiple of 16).
+    private void Finish(float* a, int m, long first, int count, int kk, float* sums, Span<Vector512<float>> c)
+    {
+        float* tail = stackalloc float[16];
+        int rest = count - kk;
+        if (rest > 0)
+        {
+            long at = first + kk;
+            Expand(at / Cols, (int)(at % Cols), rest, tail);
+        }
+        for (int r = 0; r < m; r++)
+        {
+            float sum = Vector512.Sum(c[r]);
+            for (int i = 0; i < rest; i++) sum = MathF.FusedMultiplyAdd(a[(long)r * Cols + kk + i], tail[i], sum);
+            sums[r] += sum;
+        }
+    }
+
+    private interface IRowLoad
+    {
+        static abstract Vector512<float> Load(in CompactRows rows, long first, int kk, float* scales);
+    }
+
+    private readonly struct Bf16Load : IRowLoad
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(in CompactRows rows, long first, int kk, float* scales) => Bf16x16(rows._bf16 + first + kk);
+    }
+
+    // kk is a multiple of 16 and the run starts on a block, so the 16 values share block kk / 32's scale.
+    private readonly struct Q8Load : IRowLoad
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load(in CompactRows rows, long first, int kk, float* scales) =>
+            Q8x16(rows._q8 + first + kk) * Vector512.Create(scales[kk >> 5]);
+    }
+
+    // fp16 → fp32 for a row's scales, 16 at a time: a row has only 24 (k = 768) to 96 of them, so a general conversion's
+    // call and remainder handling cost as much as the row's arithmetic. Scales are finite and non-negative (max|x| / 127):
+    // the exponent and mantissa bits move up 13 places, and the product with 2^112 rebiases the exponent, which also
+    // gives zero and subnormal scales their exact value.
+    private static void WidenScales(Half* source, float* destination, int count)
+    {
+        var rebias = Vector512.Create(BitConverter.UInt32BitsToSingle(0x77800000u));    // 2^112
+        var magnitude = Vector512.Create(0x7FFFu);
+        int i = 0;
+        for (; i + 16 <= count; i += 16)
+        {
+            var bits = Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)source + i)) & magnitude;
+            (Avx512F.ShiftLeftLogical(bits, 13).AsSingle() * rebias).Store(destination + i);
+        }
+        for (; i < count; i++) destination[i] = (float)source[i];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Bf16x16(ushort* p) =>
+        Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load(p)), 16).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Q8x16(sbyte* p) => Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(p)));
+}
