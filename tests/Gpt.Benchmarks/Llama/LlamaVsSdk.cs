@@ -190,8 +190,15 @@ internal static class LlamaVsSdk
         error = "";
         for (int i = 0; i < args.Length; i++)
         {
-            string? value = i + 1 < args.Length ? args[i + 1] : null;
-            bool ok = args[i] switch
+            if (args[i] == "--check-only")
+            {
+                checkOnly = true;
+                continue;
+            }
+
+            string option = args[i];
+            string? value = i + 1 < args.Length ? args[++i] : null;
+            bool ok = option switch
             {
                 "--threads" => PositiveInt(value, out threads),
                 "--prompt-tokens" => PositiveInt(value, out prompt),
@@ -199,16 +206,13 @@ internal static class LlamaVsSdk
                 "--repeat" => PositiveInt(value, out repeat),
                 "--train-steps" => PositiveInt(value, out steps),
                 "--types" => TryTypes(value, out types),
-                "--check-only" => (checkOnly = true) && i-- >= -1,
                 _ => false,
             };
             if (!ok)
             {
-                error = $"'{args[i]}' {(value is null ? "" : $"'{value}' ")}is not understood.";
+                error = $"'{option}' {(value is null ? "" : $"'{value}' ")}is not understood.";
                 return false;
             }
-
-            i++;
         }
 
         if (prompt + generated > GptConfig.Gpt2Small.ContextLength)
