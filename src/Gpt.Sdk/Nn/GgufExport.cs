@@ -116,7 +116,6 @@ public static class GgufExport
     // whole blocks) falls back to F16.
     private static GgufType TensorType(string name, int rank, int rowLength, GgufType requested)
     {
-        FileType(requested);
         if (rank == 1 || name.StartsWith("position_embd.", StringComparison.Ordinal)) return GgufType.F32;
         return requested == GgufType.Q8_0 && rowLength % Q8Blocks.BlockSize != 0 ? GgufType.F16 : requested;
     }

@@ -38,6 +38,8 @@ internal static class LlamaVsSdk
 
         LlamaDecoder.CaptureLog();
         string folder = Directory.CreateTempSubdirectory("llama-vs-sdk-").FullName;
+        // The files are large (a GPT-2 124M per GGUF type); a run stopped by a signal removes them too.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteQuietly(folder);
         try
         {
             Print("llama_vs_sdk_check", Check(options, folder));
@@ -55,7 +57,19 @@ internal static class LlamaVsSdk
         }
         finally
         {
-            Directory.Delete(folder, recursive: true);
+            DeleteQuietly(folder);
+        }
+    }
+
+    private static void DeleteQuietly(string folder)
+    {
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Another exit path is deleting it at the same time; whichever finishes leaves nothing behind.
         }
     }
 
@@ -137,6 +151,8 @@ internal static class LlamaVsSdk
                 Thread.Sleep(PauseMilliseconds);
                 var ours = sdkModel is null ? null : SdkDecoder.Greedy(sdkModel, prompt, options.NewTokens);
                 Thread.Sleep(PauseMilliseconds);
+                Console.Error.WriteLine($"{Name(type)} run {run}: llama.cpp {theirs.DecodeTokensPerSecond:F2} tok/s" +
+                    (ours is null ? "" : $", SDK {storage} {ours.DecodeTokensPerSecond:F2} tok/s"));
                 if (run == 0) continue;
                 if (bestLlama is null || theirs.SecondsPerStep < bestLlama.SecondsPerStep) bestLlama = theirs;
                 if (ours is not null && (bestSdk is null || ours.SecondsPerStep < bestSdk.SecondsPerStep)) bestSdk = ours;

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
 using Gpt.Kernels.Quantization;
@@ -111,19 +110,11 @@ internal sealed class GgufWriter
         {
             cancellationToken.ThrowIfCancellationRequested();
             var tensor = _tensors[i];
-            int bytes = checked((int)DataBytes(tensor.Type, tensor.Count));
-            byte[] data = ArrayPool<byte>.Shared.Rent(bytes);
-            try
-            {
-                Encode(tensor, data.AsSpan(0, bytes));
-                await stream.WriteAsync(data.AsMemory(0, bytes), cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(data);
-            }
-
-            await Pad(stream, bytes, cancellationToken).ConfigureAwait(false);
+            // Fresh buffers, not pooled ones: the largest tensor (GPT-2's embedding) is 150 MB, which a pool would keep alive.
+            byte[] data = GC.AllocateUninitializedArray<byte>(checked((int)DataBytes(tensor.Type, tensor.Count)));
+            Encode(tensor, data);
+            await stream.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+            await Pad(stream, data.Length, cancellationToken).ConfigureAwait(false);
             written?.Invoke(i);
         }
     }
@@ -158,27 +149,19 @@ internal sealed class GgufWriter
 
     private static void Encode(Tensor tensor, Span<byte> destination)
     {
-        float[] values = ArrayPool<float>.Shared.Rent((int)tensor.Count);
-        try
+        float[] source = GC.AllocateUninitializedArray<float>((int)tensor.Count);
+        tensor.Fill(source);
+        switch (tensor.Type)
         {
-            var source = values.AsSpan(0, (int)tensor.Count);
-            tensor.Fill(source);
-            switch (tensor.Type)
-            {
-                case GgufType.F32:
-                    MemoryMarshal.AsBytes(source).CopyTo(destination);
-                    break;
-                case GgufType.F16:
-                    FloatFormats.SingleToHalf(source, MemoryMarshal.Cast<byte, Half>(destination));
-                    break;
-                case GgufType.Q8_0:
-                    EncodeQ8(tensor.Name, source, destination);
-                    break;
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(values);
+            case GgufType.F32:
+                MemoryMarshal.AsBytes(source.AsSpan()).CopyTo(destination);
+                break;
+            case GgufType.F16:
+                FloatFormats.SingleToHalf(source, MemoryMarshal.Cast<byte, Half>(destination));
+                break;
+            case GgufType.Q8_0:
+                EncodeQ8(tensor.Name, source, destination);
+                break;
         }
     }
 
