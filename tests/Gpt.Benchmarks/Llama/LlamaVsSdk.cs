@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Gpt.Kernels.Devices.Cpu;
 using Gpt.Sdk.IO.Gguf;
@@ -39,7 +40,8 @@ internal static class LlamaVsSdk
         LlamaDecoder.CaptureLog();
         string folder = Directory.CreateTempSubdirectory("llama-vs-sdk-").FullName;
         // The files are large (a GPT-2 124M per GGUF type); a run stopped by a signal removes them too.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteQuietly(folder);
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => DeleteQuietly(folder));
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => DeleteQuietly(folder));
         try
         {
             Print("llama_vs_sdk_check", Check(options, folder));
