@@ -19,6 +19,7 @@ internal static class CommandCatalog
         yield return ChatCommand.Create();
         yield return EvalCommand.Create();
         yield return MergeCommand.Create();
+        yield return ExportCommand.Create();
         yield return BenchCommand.Create();
         yield return PlotCommand.Create();
         yield return TokenizeCommand.Create();

@@ -111,7 +111,7 @@ public sealed partial class BpeTokenizer
 
     // A rank-ordered vocabulary has no merge list; recover each token's merge by running BPE on its
     // bytes with only the earlier ranks: it stops at the two tokens that make it.
-    private IReadOnlyList<BpeMerge> MergesInRankOrder()
+    internal IReadOnlyList<BpeMerge> MergesInRankOrder()
     {
         if (_merges is not null) return _merges;
         var merges = new List<BpeMerge>();

@@ -1,0 +1,27 @@
+using Gpt.Sdk.IO.Gguf;
+using Gpt.Sdk.Nn;
+
+namespace Gpt.Benchmarks.Llama;
+
+/// <summary>
+/// How the SDK side loads the benchmark's model folder for each weight storage, and which storage each GGUF type is
+/// compared with. A storage without a loader is reported as not measured; adding one (for instance
+/// <c>["int8"] = folder =&gt; GptModel.FromPretrained(folder, ...)</c> once the SDK loads int8 weights) is all it takes to
+/// put its figure beside llama.cpp's.
+/// </summary>
+internal static class SdkWeightLoaders
+{
+    /// <summary>Loaders by SDK weight storage: each opens a model folder (config.json + model.safetensors) on the CPU.</summary>
+    public static IReadOnlyDictionary<string, Func<string, GptModel>> ByStorage { get; } = new Dictionary<string, Func<string, GptModel>>
+    {
+        ["fp32"] = folder => GptModel.FromPretrained(folder),
+    };
+
+    /// <summary>The SDK storage each GGUF type is compared with: the same type, or for F16 the SDK's other 16-bit float (bf16).</summary>
+    public static IReadOnlyDictionary<GgufType, string> PeerOf { get; } = new Dictionary<GgufType, string>
+    {
+        [GgufType.F32] = "fp32",
+        [GgufType.F16] = "bf16",
+        [GgufType.Q8_0] = "int8",
+    };
+}
