@@ -17,7 +17,10 @@ namespace Gpt.Kernels.Devices.Cpu.Gemm;
 /// </remarks>
 internal static unsafe class GemmMicroKernel
 {
-    private static readonly bool Use512 = Vector512.IsHardwareAccelerated;
+    // Avx512F, not Vector512.IsHardwareAccelerated: the runtime reports 512-bit vectors as not
+    // accelerated on Intel cores that lower their clock for them (Skylake-X, Cascade Lake), yet a
+    // GEMM there is FMA-bound and runs ~1.6x faster at 512 bits despite the lower clock.
+    private static readonly bool Use512 = Avx512F.IsSupported;
     private static readonly bool Use256 = !Use512 && Vector256.IsHardwareAccelerated;
 
     /// <summary>Rows of a micro-tile (MR) on this machine.</summary>
@@ -93,6 +96,11 @@ internal static unsafe class GemmMicroKernel
         for (int p = 0; p < kc; p++)
         {
             TV b0 = TOps.Load(pb), b1 = TOps.Load(pb + TOps.Width);
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(pb + 16 * TOps.Width);
+                Sse.Prefetch0(pa + 8 * TOps.Rows);
+            }
             if (TRows.Count > 0) { TV x = TOps.Splat(pa[0]); c00 = TOps.MultiplyAdd(x, b0, c00); c01 = TOps.MultiplyAdd(x, b1, c01); }
             if (TRows.Count > 1) { TV x = TOps.Splat(pa[1]); c10 = TOps.MultiplyAdd(x, b0, c10); c11 = TOps.MultiplyAdd(x, b1, c11); }
             if (TRows.Count > 2) { TV x = TOps.Splat(pa[2]); c20 = TOps.MultiplyAdd(x, b0, c20); c21 = TOps.MultiplyAdd(x, b1, c21); }

@@ -159,15 +159,15 @@ internal static unsafe class PackedGemm
             // The first K block of the product applies beta and bias; later blocks add onto C.
             bool first = job.KStart + kb == 0;
             float beta = first ? job.Beta : 1f;
-            for (int col = colBegin; col < colEnd; col += nr)
+            for (int row = rowBegin; row < rowEnd; row += mr)
             {
-                float* pb = packedB + (long)(col - colBegin) * kc;
-                int cols = Math.Min(nr, n - col);
-                float* bias = first && job.Bias != null ? job.Bias + col : null;
-                for (int row = rowBegin; row < rowEnd; row += mr)
+                float* pa = job.PackedA + ((long)(row / mr) * k + kb) * mr;
+                int rows = Math.Min(mr, job.Rows - row);
+                for (int col = colBegin; col < colEnd; col += nr)
                 {
-                    float* pa = job.PackedA + ((long)(row / mr) * k + kb) * mr;
-                    int rows = Math.Min(mr, job.Rows - row);
+                    float* pb = packedB + (long)(col - colBegin) * kc;
+                    int cols = Math.Min(nr, n - col);
+                    float* bias = first && job.Bias != null ? job.Bias + col : null;
                     float* ct = job.C + (long)(job.RowStart + row) * n + col;
                     if (cols == nr)
                     {
