@@ -96,11 +96,6 @@ internal static unsafe class GemmMicroKernel
         for (int p = 0; p < kc; p++)
         {
             TV b0 = TOps.Load(pb), b1 = TOps.Load(pb + TOps.Width);
-            if (Sse.IsSupported)
-            {
-                Sse.Prefetch0(pb + 16 * TOps.Width);
-                Sse.Prefetch0(pa + 8 * TOps.Rows);
-            }
             if (TRows.Count > 0) { TV x = TOps.Splat(pa[0]); c00 = TOps.MultiplyAdd(x, b0, c00); c01 = TOps.MultiplyAdd(x, b1, c01); }
             if (TRows.Count > 1) { TV x = TOps.Splat(pa[1]); c10 = TOps.MultiplyAdd(x, b0, c10); c11 = TOps.MultiplyAdd(x, b1, c11); }
             if (TRows.Count > 2) { TV x = TOps.Splat(pa[2]); c20 = TOps.MultiplyAdd(x, b0, c20); c21 = TOps.MultiplyAdd(x, b1, c21); }

@@ -118,20 +118,28 @@ internal static unsafe class PackedGemm
         job.RowBlocks = DivUp(rowPanels, panelsPerRowBlock);
 
         int colPanels = DivUp(job.N, nr);
-        int wanted = DivUp(8 * CpuParallel.ThreadCount, job.RowBlocks);
+        int wanted = DivUp(3 * CpuParallel.ThreadCount, job.RowBlocks);
         int colBlocks = Math.Clamp(wanted, DivUp(colPanels, MaxTilePanels), colPanels);
         int panelsPerColBlock = DivUp(colPanels, colBlocks);
         job.TileCols = panelsPerColBlock * nr;
         job.ColBlocks = DivUp(colPanels, panelsPerColBlock);
     }
 
+    // Packed A is stored K block by K block: block kb holds every row panel of the chunk, each kc x mr,
+    // one after another, so the rows a tile sweeps for one K block are one contiguous run that the
+    // hardware prefetchers follow from panel to panel.
     private static void PackA(void* state, int panel)
     {
         ref Job job = ref CpuParallel.State<Job>(state);
         int mr = GemmMicroKernel.Rows;
         int row = panel * mr;
-        GemmPacking.PackA(job.A, job.M, job.K, job.TransA, job.RowStart + row, Math.Min(mr, job.Rows - row),
-            job.KStart, job.KLength, mr, job.PackedA + (long)panel * job.KLength * mr);
+        long paddedRows = RoundUp(job.Rows, mr);
+        for (int kb = 0; kb < job.KLength; kb += KC)
+        {
+            int kc = Math.Min(KC, job.KLength - kb);
+            GemmPacking.PackA(job.A, job.M, job.K, job.TransA, job.RowStart + row, Math.Min(mr, job.Rows - row),
+                job.KStart + kb, kc, mr, job.PackedA + kb * paddedRows + (long)panel * kc * mr);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -146,6 +154,7 @@ internal static unsafe class PackedGemm
         int n = job.N, k = job.KLength;
         float* packedB = GemmWorkspace.Current.PackedB((long)KC * job.TileCols);
         float* overhang = stackalloc float[GemmSimd512.Rows * 2 * GemmSimd512.Width];
+        long paddedRows = RoundUp(job.Rows, mr);
 
         for (int kb = 0; kb < k; kb += KC)
         {
@@ -161,7 +170,7 @@ internal static unsafe class PackedGemm
             float beta = first ? job.Beta : 1f;
             for (int row = rowBegin; row < rowEnd; row += mr)
             {
-                float* pa = job.PackedA + ((long)(row / mr) * k + kb) * mr;
+                float* pa = job.PackedA + kb * paddedRows + (long)(row / mr) * kc * mr;
                 int rows = Math.Min(mr, job.Rows - row);
                 for (int col = colBegin; col < colEnd; col += nr)
                 {
