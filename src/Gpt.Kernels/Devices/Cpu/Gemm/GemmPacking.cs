@@ -16,7 +16,7 @@ namespace Gpt.Kernels.Devices.Cpu.Gemm;
 internal static unsafe class GemmPacking
 {
     // How many lines ahead CopyRows prefetches: far enough to cover a main-memory latency at the copy's pace.
-    private const int PrefetchLines = 4;
+    private const int PrefetchLines = 8;
 
     /// <summary>Packs rows [i, i + rows) and columns [k0, k0 + kc) of op(A) into dst[kk * mr + r].</summary>
     /// <param name="a">A, stored [m, k], or [k, m] when <paramref name="transA"/>.</param>
