@@ -103,6 +103,19 @@ public class GemmTests
     }
 
     [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public void FastMatchesReferenceAcrossRowBlocksAndPartialKBlocks(bool transA, bool transB)
+    {
+        // 800 rows: two row blocks of tiles (at most 768 rows each) and a last row panel of 8 (800 = 66 * 12 + 8);
+        // k = 520: K blocks of 256, 256 and 8, so packed A holds blocks of different lengths back to back;
+        // n = 100: three full column panels and one of 4 that overhangs C.
+        CheckAgainstReference(new Random(4321), 800, 100, 520, transA, transB, 1f, transA ? 1f : 0f, transB);
+    }
+
+    [Theory]
     [InlineData(false, true)]
     [InlineData(true, false)]
     public unsafe void ChunkedPackingGivesTheSameBits(bool transA, bool transB)

@@ -5,44 +5,41 @@ using Gpt.Kernels.Devices.Cpu;
 namespace Gpt.Benchmarks.Gemm;
 
 /// <summary>
-/// <c>dotnet run -c Release --project tests/Gpt.Benchmarks -- gemm-vs-openblas [--repeat N]</c>:
-/// times CpuGemm and OpenBLAS cblas_sgemm on the same inputs and thread count, in alternating blocks
-/// so both see the same machine load, and prints one JSON line per shape with the best GFLOP/s of each.
+/// <c>dotnet run -c Release --project tests/Gpt.Benchmarks -- gemm-vs-openblas [--blocks N] [--repeat N] [--filter TEXT]</c>:
+/// times CpuGemm and OpenBLAS cblas_sgemm at every GEMM shape of GPT-2 124M, on the same inputs and
+/// thread count, in interleaved blocks so both see the same machine load. Prints one JSON line per
+/// shape, then the whole comparison as a Markdown table: GFLOP/s (best and median), the ratio, and
+/// each figure as a fraction of the machine's fp32 peak measured in the same run. A figure above the
+/// peak stops the run with an error (exit code 3) instead of being printed.
 /// </summary>
 internal static unsafe class GemmVsOpenBlas
 {
-    private sealed record Shape(int M, int K, int N, bool TransA = false, bool TransB = false, string Use = "");
+    private const int PauseMilliseconds = 100;
+    private const double WarmUpSeconds = 0.05;
+    private const double MaxBlockSeconds = 0.4;
 
-    // (M, K, N): C[M, N] = op(A)[M, K] op(B)[K, N]. The `gpt bench gemm` shapes, then the ways the
-    // model calls it in GPT-2 small training at B*T = 256 (Linear forward and both backward products).
-    private static readonly Shape[] Shapes =
-    [
-        new(256, 768, 2304), new(256, 768, 768), new(256, 3072, 768), new(256, 768, 3072), new(1024, 1024, 1024),
-        new(256, 768, 2304, TransB: true, Use: "qkv forward"),
-        new(256, 2304, 768, Use: "qkv dInp"),
-        new(2304, 256, 768, TransA: true, Use: "qkv dW"),
-        new(256, 768, 3072, TransB: true, Use: "fc forward"),
-        new(768, 256, 3072, TransA: true, Use: "proj dW"),
-        new(256, 768, 50257, TransB: true, Use: "lm head forward"),
-        new(256, 50257, 768, Use: "lm head dInp"),
-        new(50257, 256, 768, TransA: true, Use: "lm head dW"),
-        new(768, 128, 384, TransB: true, Use: "baby gpt"),
-        new(1, 768, 2304, TransB: true, Use: "decode qkv"),
-        new(1, 768, 50257, TransB: true, Use: "decode lm head"),
-    ];
+    private sealed record Result(GemmShape Shape, Timing Ours, Timing Theirs, double MaxAbsDiff)
+    {
+        // Best GFLOP/s of each side as fractions of the peak, set once checked against it.
+        public double OursOfPeak { get; set; }
 
-    private const int Blocks = 3;
-    private const int PauseMilliseconds = 150;
+        public double TheirsOfPeak { get; set; }
+    }
+
+    private readonly record struct Timing(double Best, double Median);
 
     public static int Run(string[] args)
     {
-        int repeat = 10;
+        int repeat = 10, blocks = 4;
+        string filter = "";
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--repeat" && i + 1 < args.Length && int.TryParse(args[++i], out int r) && r > 0) repeat = r;
+            else if (args[i] == "--blocks" && i + 1 < args.Length && int.TryParse(args[++i], out int b) && b > 0) blocks = b;
+            else if (args[i] == "--filter" && i + 1 < args.Length) filter = args[++i];
             else
             {
-                Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: gemm-vs-openblas [--repeat N]");
+                Console.Error.WriteLine($"Unknown argument '{args[i]}'. Usage: gemm-vs-openblas [--blocks N] [--repeat N] [--filter TEXT]");
                 return 2;
             }
         }
@@ -55,53 +52,142 @@ internal static unsafe class GemmVsOpenBlas
 
         int threads = CpuParallel.ThreadCount;
         OpenBlas.SetThreadCount(threads);
-        Console.WriteLine(Invariant($"{{\"threads\":{threads},\"openblas_threads\":{OpenBlas.GetThreadCount()},\"openblas\":\"{OpenBlas.Config.Trim()}\",\"repeat\":{repeat},\"statistic\":\"best\"}}"));
-        foreach (var shape in Shapes) Console.WriteLine(Measure(shape, repeat));
+        if (OpenBlas.GetThreadCount() != threads)
+        {
+            Console.Error.WriteLine($"OpenBLAS runs {OpenBlas.GetThreadCount()} threads, not the {threads} CpuGemm runs: the comparison would be unfair.");
+            return 1;
+        }
+        var shapes = GemmShapes.All.Where(s => s.Use.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (shapes.Count == 0)
+        {
+            Console.Error.WriteLine($"No shape's use contains '{filter}'.");
+            return 2;
+        }
+
+        // Measured for longer than the default so that a burst of load at the start does not lower it; a figure
+        // above it makes Fraction measure again before refusing the figure.
+        CpuPeakFigures peak = CpuPeak.Measure(threads, seconds: 0.5);
+        string loadBefore = LoadAverage();
+        Console.WriteLine(Invariant($"{{\"threads\":{threads},\"openblas_threads\":{OpenBlas.GetThreadCount()},\"openblas\":\"{OpenBlas.Config.Trim()}\",\"peak_gflops\":{peak.Gflops:F1},\"peak\":\"{peak}\",\"blocks\":{blocks},\"repeat\":{repeat},\"load_average\":\"{loadBefore}\"}}"));
+        var results = new List<Result>();
+        try
+        {
+            foreach (var shape in shapes)
+            {
+                var result = Measure(shape, blocks, repeat);
+                Console.WriteLine(Json(result, peak));
+                results.Add(result);
+            }
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 3;
+        }
+        Console.WriteLine();
+        Console.WriteLine(Table(results, peak, threads, loadBefore, LoadAverage()));
         return 0;
     }
 
-    private static string Measure(Shape s, int repeat)
+    private static Result Measure(GemmShape s, int blocks, int repeat)
     {
         var random = new Random(1234);
-        float[] a = Fill(new float[s.M * s.K], random), b = Fill(new float[s.K * s.N], random);
-        float[] ours = new float[s.M * s.N], theirs = new float[s.M * s.N];
-        double bestOurs = double.MaxValue, bestTheirs = double.MaxValue;
+        float[] a = Fill(new float[(long)s.M * s.K], random), b = Fill(new float[(long)s.K * s.N], random);
+        float[] c0 = Fill(new float[(long)s.M * s.N], random);
+        float[] ours = (float[])c0.Clone(), theirs = (float[])c0.Clone();
+        var oursTimes = new List<double>();
+        var theirsTimes = new List<double>();
         fixed (float* pa = a, pb = b, pTheirs = theirs)
         {
-            // Alternate blocks of runs so both libraries see the same machine load. A pause between
-            // blocks lets OpenBLAS's workers, which spin for a while after each call, go to sleep
-            // before our threads need the cores (and likewise for ours).
-            for (int block = 0; block < Blocks; block++)
+            float* x = pa, y = pb, z = pTheirs;
+            Action runOurs = () => CpuGemm.MatMul(a, b, ours, s.M, s.N, s.K, s.TransA, s.TransB, 1f, s.Beta);
+            Action runTheirs = () => OpenBlas.MatMul(x, y, z, s.M, s.N, s.K, s.TransA, s.TransB, 1f, s.Beta);
+
+            // Agreement first, from the same C: one call each.
+            runOurs();
+            runTheirs();
+            double diff = MaxAbsDifference(ours, theirs);
+
+            // Interleaved blocks, alternating which side goes first, with a pause after each so OpenBLAS's
+            // workers (which spin for a while after a call) are asleep before our threads need the cores.
+            for (int block = 0; block < blocks; block++)
             {
-                bestOurs = Math.Min(bestOurs, Best(repeat, () => CpuGemm.MatMul(a, b, ours, s.M, s.N, s.K, s.TransA, s.TransB)));
+                bool oursFirst = block % 2 == 0;
+                Time(oursFirst ? runOurs : runTheirs, repeat, oursFirst ? oursTimes : theirsTimes);
                 Thread.Sleep(PauseMilliseconds);
-                float* x = pa, y = pb, z = pTheirs;
-                bestTheirs = Math.Min(bestTheirs, Best(repeat, () => OpenBlas.MatMul(x, y, z, s.M, s.N, s.K, s.TransA, s.TransB)));
+                Time(oursFirst ? runTheirs : runOurs, repeat, oursFirst ? theirsTimes : oursTimes);
                 Thread.Sleep(PauseMilliseconds);
             }
+            return new Result(s, Summary(oursTimes), Summary(theirsTimes), diff);
         }
-
-        double flops = 2.0 * s.M * s.N * s.K;
-        double oursGflops = flops / bestOurs / 1e9, theirsGflops = flops / bestTheirs / 1e9;
-        return Invariant(
-            $"{{\"m\":{s.M},\"k\":{s.K},\"n\":{s.N},\"transA\":{Bool(s.TransA)},\"transB\":{Bool(s.TransB)},\"use\":\"{s.Use}\",\"ours_gflops\":{oursGflops:F1},\"openblas_gflops\":{theirsGflops:F1},\"ratio\":{oursGflops / theirsGflops:F3},\"max_abs_diff\":{MaxAbsDifference(ours, theirs):G3}}}");
     }
 
-    // A warm-up (at least two runs and 200 ms, so tiered JIT has finished), then the best of up to
-    // `repeat` timed runs, stopping early once a second has been spent (the LM-head shapes are slow).
-    private static double Best(int repeat, Action run)
+    // A warm-up that is not timed (at least two calls: the first of a block may find cold caches and
+    // sleeping workers), then up to `repeat` timed calls, fewer once the block has taken its time budget.
+    private static void Time(Action run, int repeat, List<double> seconds)
     {
         long warmUp = Stopwatch.GetTimestamp();
-        for (int i = 0; i < 2 || Stopwatch.GetElapsedTime(warmUp).TotalMilliseconds < 200; i++) run();
-        double best = double.MaxValue;
+        for (int i = 0; i < 2 || Stopwatch.GetElapsedTime(warmUp).TotalSeconds < WarmUpSeconds; i++) run();
         long begin = Stopwatch.GetTimestamp();
-        for (int i = 0; i < repeat && (i < 3 || Stopwatch.GetElapsedTime(begin).TotalSeconds < 1); i++)
+        for (int i = 0; i < repeat && (i < 2 || Stopwatch.GetElapsedTime(begin).TotalSeconds < MaxBlockSeconds); i++)
         {
             long start = Stopwatch.GetTimestamp();
             run();
-            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
+            seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
-        return best;
+    }
+
+    private static Timing Summary(List<double> seconds)
+    {
+        seconds.Sort();
+        return new Timing(seconds[0], seconds[seconds.Count / 2]);
+    }
+
+    private static string Json(Result r, CpuPeakFigures peak)
+    {
+        var s = r.Shape;
+        double ours = s.Flops / r.Ours.Best / 1e9, theirs = s.Flops / r.Theirs.Best / 1e9;
+        double oursMedian = s.Flops / r.Ours.Median / 1e9, theirsMedian = s.Flops / r.Theirs.Median / 1e9;
+        string what = Invariant($"{s.Use} (m={s.M}, n={s.N}, k={s.K})");
+        r.OursOfPeak = peak.Fraction(ours, "CpuGemm, " + what);
+        r.TheirsOfPeak = peak.Fraction(theirs, "OpenBLAS, " + what);
+        return Invariant(
+            $"{{\"use\":\"{s.Use}\",\"m\":{s.M},\"n\":{s.N},\"k\":{s.K},\"transA\":{Bool(s.TransA)},\"transB\":{Bool(s.TransB)},\"beta\":{s.Beta},") + Invariant(
+            $"\"ours_gflops\":{ours:F1},\"ours_of_peak\":{r.OursOfPeak:F3},\"ours_median_gflops\":{oursMedian:F1},") + Invariant(
+            $"\"openblas_gflops\":{theirs:F1},\"openblas_of_peak\":{r.TheirsOfPeak:F3},\"openblas_median_gflops\":{theirsMedian:F1},") + Invariant(
+            $"\"ratio\":{ours / theirs:F3},\"median_ratio\":{oursMedian / theirsMedian:F3},\"max_abs_diff\":{r.MaxAbsDiff:G3}}}");
+    }
+
+    private static string Table(List<Result> results, CpuPeakFigures peak, int threads, string loadBefore, string loadAfter)
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine(Invariant($"{threads} threads each; fp32 peak {peak}; load average {loadBefore} before, {loadAfter} after."));
+        text.AppendLine("GFLOP/s = 2*M*N*K / best time (median in brackets); \"of peak\" = best GFLOP/s / peak (the peak is measured again, " +
+            "longer, for a figure above it, and that figure's fraction is of the new measurement).");
+        text.AppendLine();
+        text.AppendLine("| use | M | N | K | ours | of peak | OpenBLAS | of peak | ratio (best) | ratio (median) |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+        {
+            var s = r.Shape;
+            double ours = s.Flops / r.Ours.Best / 1e9, theirs = s.Flops / r.Theirs.Best / 1e9;
+            double oursMedian = s.Flops / r.Ours.Median / 1e9, theirsMedian = s.Flops / r.Theirs.Median / 1e9;
+            text.AppendLine(Invariant(
+                $"| {s.Use}{(s.TransA ? " (Aᵀ)" : "")}{(s.TransB ? " (Bᵀ)" : "")} | {s.M} | {s.N} | {s.K} | {ours:F1} ({oursMedian:F1}) | {r.OursOfPeak:F2} | {theirs:F1} ({theirsMedian:F1}) | {r.TheirsOfPeak:F2} | {ours / theirs:F2} | {oursMedian / theirsMedian:F2} |"));
+        }
+        return text.ToString();
+    }
+
+    private static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
     }
 
     private static string Bool(bool value) => value ? "true" : "false";

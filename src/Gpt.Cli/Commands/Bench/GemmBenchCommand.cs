@@ -28,7 +28,8 @@ internal static class GemmBenchCommand
         var device = DeviceOption.Create();
         var command = new Command("gemm",
             "Time a device's matrix multiply (no transposes; on the CPU all CpuParallel threads) at fixed shapes; " +
-            "prints one JSON line with the best GFLOP/s per shape (flops = 2*M*N*K).");
+            "prints one JSON line with the best GFLOP/s per shape (flops = 2*M*N*K) and, on the CPU, each as a fraction of " +
+            "the fp32 peak measured in the same run; a figure above that peak is an error, not a result.");
         command.Options.Add(repeat);
         command.Options.Add(device);
         command.SetAction(parseResult =>
@@ -40,7 +41,15 @@ internal static class GemmBenchCommand
                 return 1;
             }
             var target = DeviceOption.Open(parseResult, device);
-            Console.WriteLine(Run(target, runs));
+            try
+            {
+                Console.WriteLine(Run(target, runs));
+            }
+            catch (InvalidOperationException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 1;
+            }
             return 0;
         });
         return command;
@@ -48,15 +57,27 @@ internal static class GemmBenchCommand
 
     private static string Run(Device device, int runs)
     {
-        var json = new StringBuilder("{\"gemm\":[");
+        // The CPU's peak bounds the CPU's figures only; a GPU's are printed as they are.
+        CpuPeakFigures? peak = device.Kind == DeviceKind.Cpu ? CpuPeak.Measure() : null;
+        var json = new StringBuilder("{");
+        if (peak is not null)
+        {
+            json.Append(CultureInfo.InvariantCulture, $"\"threads\":{peak.Threads},\"peak_gflops\":{peak.Gflops:F1},\"peak\":\"{peak}\",");
+        }
+        json.Append("\"gemm\":[");
         for (int s = 0; s < Shapes.Length; s++)
         {
             var (m, k, n) = Shapes[s];
             double seconds = device.Kind == DeviceKind.Cpu ? BestSeconds(m, k, n, runs) : BestDeviceSeconds(device, m, k, n, runs);
             double gflops = 2.0 * m * n * k / seconds / 1e9;
             if (s > 0) json.Append(',');
-            json.Append(CultureInfo.InvariantCulture,
-                $"{{\"m\":{m},\"k\":{k},\"n\":{n},\"gflops\":{gflops:F1}}}");
+            json.Append(CultureInfo.InvariantCulture, $"{{\"m\":{m},\"k\":{k},\"n\":{n},\"gflops\":{gflops:F1}");
+            if (peak is not null)
+            {
+                double fraction = peak.Fraction(gflops, string.Create(CultureInfo.InvariantCulture, $"gpt bench gemm (m={m}, k={k}, n={n})"));
+                json.Append(CultureInfo.InvariantCulture, $",\"of_peak\":{fraction:F3}");
+            }
+            json.Append('}');
         }
         return json.Append("]}").ToString();
     }

@@ -23,6 +23,11 @@ internal static unsafe class CpuParallel
     // The published job. _ticket holds (generation << 32) | next unclaimed item; the other fields
     // are written before the ticket is published, and workers validate the generation on each claim.
     private static long _ticket;
+    private const long ItemMask = 0xFFFFFFFF;
+
+    // The item part of a ticket whose job is being written: no item can be claimed (it is at least any count).
+    private const long Closed = int.MaxValue;
+
     private static delegate*<void*, int, void> _body;
     private static void* _state;
     private static int _count;
@@ -59,11 +64,15 @@ internal static unsafe class CpuParallel
 
         try
         {
+            // The new generation is published closed while the job fields change, then opened: a worker
+            // woken late by an earlier loop's release cannot pair this loop's body with the last one's
+            // state or count, nor claim an item before the fields are whole.
+            long generation = (Volatile.Read(ref _ticket) >> 32) + 1;
+            Volatile.Write(ref _ticket, (generation << 32) | Closed);
             _body = body;
             _state = state;
             _count = count;
             Volatile.Write(ref _completed, 0);
-            long generation = (Volatile.Read(ref _ticket) >> 32) + 1;
             Volatile.Write(ref _ticket, generation << 32);
             Wake.Release(Math.Min(ThreadCount - 1, count - 1));
 
@@ -109,19 +118,25 @@ internal static unsafe class CpuParallel
         while (true)
         {
             Wake.Wait();
-            // Seqlock-style snapshot: the job fields belong to the generation read on both sides.
+            // Seqlock-style snapshot: the job fields belong to the open generation read on both sides.
             long generation;
             delegate*<void*, int, void> body;
             void* state;
             int count;
-            do
+            while (true)
             {
-                generation = Volatile.Read(ref _ticket) >> 32;
+                long ticket = Volatile.Read(ref _ticket);
+                if ((ticket & ItemMask) == Closed)
+                {
+                    Thread.SpinWait(1);
+                    continue;
+                }
+                generation = ticket >> 32;
                 body = _body;
                 state = _state;
                 count = _count;
+                if (Volatile.Read(ref _ticket) >> 32 == generation) break;
             }
-            while (Volatile.Read(ref _ticket) >> 32 != generation);
             if (body != null) RunItems(generation, body, state, count);
         }
     }

@@ -17,7 +17,10 @@ namespace Gpt.Kernels.Devices.Cpu.Gemm;
 /// </remarks>
 internal static unsafe class GemmMicroKernel
 {
-    private static readonly bool Use512 = Vector512.IsHardwareAccelerated;
+    // Avx512F, not Vector512.IsHardwareAccelerated: the runtime reports 512-bit vectors as not
+    // accelerated on Intel cores that lower their clock for them (Skylake-X, Cascade Lake), yet a
+    // GEMM there is FMA-bound and runs ~1.6x faster at 512 bits despite the lower clock.
+    private static readonly bool Use512 = Avx512F.IsSupported;
     private static readonly bool Use256 = !Use512 && Vector256.IsHardwareAccelerated;
 
     /// <summary>Rows of a micro-tile (MR) on this machine.</summary>

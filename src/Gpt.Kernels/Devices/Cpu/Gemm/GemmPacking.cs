@@ -15,6 +15,9 @@ namespace Gpt.Kernels.Devices.Cpu.Gemm;
 /// </remarks>
 internal static unsafe class GemmPacking
 {
+    // How many lines ahead CopyRows prefetches: far enough to cover a main-memory latency at the copy's pace.
+    private const int PrefetchLines = 8;
+
     /// <summary>Packs rows [i, i + rows) and columns [k0, k0 + kc) of op(A) into dst[kk * mr + r].</summary>
     /// <param name="a">A, stored [m, k], or [k, m] when <paramref name="transA"/>.</param>
     /// <param name="m">Rows of op(A).</param>
@@ -68,6 +71,15 @@ internal static unsafe class GemmPacking
     {
         for (int kk = 0; kk < kc; kk++, src += stride, dst += width)
         {
+            if (Sse.IsSupported)
+            {
+                // Each line is a short run (one tile's columns) far from the last: the hardware
+                // prefetchers would start afresh on every line, so fetch a few lines ahead. Prefetches
+                // past the operand's end are harmless (they never fault).
+                float* ahead = src + PrefetchLines * (long)stride;
+                for (int c0 = 0; c0 < count; c0 += 16) Sse.Prefetch0(ahead + c0);
+                Sse.Prefetch0(ahead + count - 1);
+            }
             // A few floats per line: plain vector moves beat a memmove call.
             int c = 0;
             for (; c + 8 <= count; c += 8) Vector256.Store(Vector256.Load(src + c), dst + c);
