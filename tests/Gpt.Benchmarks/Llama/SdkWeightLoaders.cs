@@ -5,9 +5,7 @@ namespace Gpt.Benchmarks.Llama;
 
 /// <summary>
 /// How the SDK side loads the benchmark's model folder for each weight storage, and which storage each GGUF type is
-/// compared with. A storage without a loader is reported as not measured; adding one (for instance
-/// <c>["int8"] = folder =&gt; GptModel.FromPretrained(folder, ...)</c> once the SDK loads int8 weights) is all it takes to
-/// put its figure beside llama.cpp's.
+/// compared with: each SDK weight storage (<see cref="WeightStorage"/>) beside the GGUF type of the same size.
 /// </summary>
 internal static class SdkWeightLoaders
 {
@@ -15,6 +13,8 @@ internal static class SdkWeightLoaders
     public static IReadOnlyDictionary<string, Func<string, GptModel>> ByStorage { get; } = new Dictionary<string, Func<string, GptModel>>
     {
         ["fp32"] = folder => GptModel.FromPretrained(folder),
+        ["bf16"] = folder => GptModel.FromPretrained(folder, weights: WeightStorage.BFloat16),
+        ["int8"] = folder => GptModel.FromPretrained(folder, weights: WeightStorage.Int8),
     };
 
     /// <summary>The SDK storage each GGUF type is compared with: the same type, or for F16 the SDK's other 16-bit float (bf16).</summary>
