@@ -257,8 +257,12 @@ internal sealed class GenerationScheduler
 
         public GenerationRun Run { get; } = run;
 
+        // Not SingleReader: the single-consumer channel reuses one waiter for every WaitToReadAsync, and under the soak
+        // (gpt bench serve --parts soak, 10,000 requests) a caller now and then stayed awaiting a wait that its completed
+        // channel never answered (a dump showed the channel done, no waiter registered, the caller still awaiting). The
+        // general channel allocates a waiter per wait; a chunk costs far more than that allocation.
         public Channel<GenerationChunk> Chunks { get; } =
-            Channel.CreateUnbounded<GenerationChunk>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+            Channel.CreateUnbounded<GenerationChunk>(new UnboundedChannelOptions { SingleWriter = true });
 
         public bool Cancelled => _abandoned || cancellationToken.IsCancellationRequested;
 
