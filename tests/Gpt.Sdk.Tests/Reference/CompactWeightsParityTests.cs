@@ -31,15 +31,15 @@ public class CompactWeightsParityTests(ITestOutputHelper output)
     public void LogitsMatchPyTorchOnTheSameRoundedWeights(WeightStorage storage, string key)
     {
         using var reference = SafetensorsFile.Open(Path.Combine(Folder, "compact_tiny_expected.safetensors"));
-        int[] ids = Ints(reference, "ids");
+        int[] ids = Parity.Ints(reference, "ids");
         int batch = (int)reference["ids"].Shape[0], seqLen = (int)reference["ids"].Shape[1];
         using var model = GptModel.FromPretrained(Path.Combine(Folder, "gpt2_tiny"), weights: storage);
         Assert.Equal(storage, model.WeightStorage);
 
         float[] logits = Logits(model, ids, batch, seqLen);
 
-        var (maxAbs, scale) = Parity.Compare(logits, Floats(reference, "logits." + key));
-        var (fromFp32, _) = Parity.Compare(logits, Floats(reference, "logits.fp32"));
+        var (maxAbs, scale) = Parity.Compare(logits, Parity.Floats(reference, "logits." + key));
+        var (fromFp32, _) = Parity.Compare(logits, Parity.Floats(reference, "logits.fp32"));
         output.WriteLine($"{key}: max abs error {maxAbs:E2} (largest |logit| {scale:F4}); distance to the fp32 logits {fromFp32:E3} = {fromFp32 / scale:P2}");
         Assert.True(maxAbs <= 1e-5 * scale, $"{key} logits differ from PyTorch's on the same weights by up to {maxAbs:E3}.");
         if (storage == WeightStorage.Float32) return;
@@ -84,19 +84,5 @@ public class CompactWeightsParityTests(ITestOutputHelper output)
         using var tape = new Tape(model.Device);
         using var _ = tape.NoGrad();
         return model.Forward(tape, ids, batch, seqLen).ToArray();
-    }
-
-    private static float[] Floats(SafetensorsFile file, string name)
-    {
-        var values = new float[file[name].ElementCount];
-        file.ReadFloat32(name, values);
-        return values;
-    }
-
-    private static int[] Ints(SafetensorsFile file, string name)
-    {
-        var values = new int[file[name].ElementCount];
-        file.ReadBytes(name, MemoryMarshal.AsBytes(values.AsSpan()));
-        return values;
     }
 }

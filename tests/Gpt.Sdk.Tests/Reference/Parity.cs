@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using Gpt.Sdk.IO;
 using Gpt.Sdk.Nn;
 
 namespace Gpt.Sdk.Tests.Reference;
@@ -31,5 +33,21 @@ internal static class Parity
             for (int o = 0; o < outFeatures; o++)
                 transposed[o * inFeatures + i] = stored[i * outFeatures + o];
         return transposed;
+    }
+
+    /// <summary>A float32 tensor of a reference file.</summary>
+    public static float[] Floats(SafetensorsFile file, string name)
+    {
+        var values = new float[file[name].ElementCount];
+        file.ReadFloat32(name, values);
+        return values;
+    }
+
+    /// <summary>An int32 tensor of a reference file (I32, little-endian like this machine).</summary>
+    public static int[] Ints(SafetensorsFile file, string name)
+    {
+        var values = new int[file[name].ElementCount];
+        file.ReadBytes(name, MemoryMarshal.AsBytes(values.AsSpan()));
+        return values;
     }
 }

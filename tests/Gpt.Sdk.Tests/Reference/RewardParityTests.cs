@@ -39,8 +39,8 @@ public class RewardParityTests(ITestOutputHelper output)
 
         // The rows are laid out as the reference lays them out: chosen rows first, right-padded, read at the last real token.
         var batch = PreferenceBatch.Create(pairs);
-        Assert.Equal(Ints(file, "input_ids"), batch.Inputs);
-        Assert.Equal(Ints(file, "last_positions"), batch.LastPositions);
+        Assert.Equal(Parity.Ints(file, "input_ids"), batch.Inputs);
+        Assert.Equal(Parity.Ints(file, "last_positions"), batch.LastPositions);
 
         // One group holds every pair, so the objective's one batch is exactly those rows.
         var objective = new RewardModelObjective(head, new PreferenceDataset(pairs, model.Config.ContextLength), null, promptsPerBatch: 1, seed: 0);
@@ -51,18 +51,18 @@ public class RewardParityTests(ITestOutputHelper output)
         var loss = objective.TrainingLoss(tape, new TrainingContext(model, null, 0));
         tape.Backward(loss);
 
-        float expectedLoss = Floats(file, "loss")[0];
+        float expectedLoss = Parity.Floats(file, "loss")[0];
         float actualLoss = loss.ToArray()[0];
         output.WriteLine($"loss {actualLoss:G9}, PyTorch {expectedLoss:G9}");
         Assert.True(Math.Abs(actualLoss - expectedLoss) <= 1e-5 * expectedLoss, $"loss {actualLoss:G9} differs from PyTorch's {expectedLoss:G9}.");
 
-        float[] chosen = Floats(file, "chosen_scores"), rejected = Floats(file, "rejected_scores");
+        float[] chosen = Parity.Floats(file, "chosen_scores"), rejected = Parity.Floats(file, "rejected_scores");
         var metrics = objective.TrainingMetrics;
         Assert.Equal(chosen.Zip(rejected).Count(p => p.First > p.Second) / (double)chosen.Length, metrics["accuracy"]);
         AssertClose("mean chosen score", [(float)metrics["chosen_reward"]], [chosen.Average()], chosen.Concat(rejected).Max(Math.Abs));
         AssertClose("mean rejected score", [(float)metrics["rejected_reward"]], [rejected.Average()], chosen.Concat(rejected).Max(Math.Abs));
 
-        var expectedGradients = model.Parameters.Items.Concat(head.Parameters.Items).ToDictionary(p => p, p => Floats(file, "grad." + p.Name));
+        var expectedGradients = model.Parameters.Items.Concat(head.Parameters.Items).ToDictionary(p => p, p => Parity.Floats(file, "grad." + p.Name));
         double largest = expectedGradients.Values.Max(g => g.Max(Math.Abs));
         foreach (var (p, expected) in expectedGradients)
         {
@@ -82,18 +82,4 @@ public class RewardParityTests(ITestOutputHelper output)
 
     private static List<TokenizedPreference> Pairs(SafetensorsFile file) =>
         [.. JsonSerializer.Deserialize<int[][][]>(file.Metadata["pairs"])!.Select(p => new TokenizedPreference(p[0], p[1], p[2], group: 0))];
-
-    private static float[] Floats(SafetensorsFile file, string name)
-    {
-        var values = new float[file[name].ElementCount];
-        file.ReadFloat32(name, values);
-        return values;
-    }
-
-    private static int[] Ints(SafetensorsFile file, string name)
-    {
-        var values = new int[file[name].ElementCount];
-        file.ReadBytes(name, MemoryMarshal.AsBytes(values.AsSpan())); // I32, little-endian like this machine
-        return values;
-    }
 }

@@ -95,8 +95,8 @@ internal static class CodeEvalBench
         log.WriteLine($"eval code: pretraining a {config.LayerCount}-layer, {config.EmbeddingSize}-wide model for {settings.PretrainSteps} steps " +
             $"on {training.Length} training functions");
         using var model = new GptModel(config, device, settings.Seed);
-        var pretrain = await EvalBenchCommand.PretrainAsync(model, tokenizer.Encode(corpus.ToString()), settings.PretrainSteps, settings.BatchSize,
-            settings.LearningRate, settings.Seed, log, cancellationToken);
+        var pretrain = await BenchStages.PretrainAsync(model, tokenizer.Encode(corpus.ToString()), settings.BatchSize, Context, settings.PretrainSteps,
+            settings.LearningRate, settings.Seed, folder: null, log, cancellationToken);
 
         var problems = heldOut.Select((t, i) => new HumanEvalProblem($"Arith/{i}", t.Prompt, t.Test, "f", t.Body)).ToArray();
         string directory = Directory.CreateTempSubdirectory("gpt-bench-eval-").FullName;

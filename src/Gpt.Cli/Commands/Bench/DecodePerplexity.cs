@@ -29,7 +29,8 @@ internal static class DecodePerplexity
             log.WriteLine($"decode: training a {config.LayerCount}-layer, {config.EmbeddingSize}-wide character model for {steps} steps on the first 90% of {dataPath}");
             using (var model = new GptModel(config, seed: 1))
             {
-                await EvalBenchCommand.PretrainAsync(model, tokens[..split], steps, batchSize: 12, learningRate: 1e-3f, seed: 1, log, cancellationToken);
+                await BenchStages.PretrainAsync(model, tokens[..split], batchSize: 12, model.Config.ContextLength, steps, learningRate: 1e-3f, seed: 1,
+                    folder: null, log, cancellationToken);
                 model.Save(folder, tokenizer);
             }
 

@@ -50,9 +50,4 @@ internal static class EvalBenchCommand
         });
         return command;
     }
-
-    /// <summary>Pretrains <paramref name="model"/> on a character corpus, as both parts do (cosine schedule, short warm-up).</summary>
-    internal static Task<TrainingResult> PretrainAsync(GptModel model, int[] tokens, int steps, int batchSize, float learningRate, ulong seed,
-        TextWriter log, CancellationToken cancellationToken) =>
-        BenchStages.PretrainAsync(model, tokens, batchSize, model.Config.ContextLength, steps, learningRate, seed, folder: null, log, cancellationToken);
 }

@@ -92,8 +92,8 @@ internal static class ReasoningEvalBench
         log.WriteLine($"eval reasoning: pretraining a {config.LayerCount}-layer, {config.EmbeddingSize}-wide model for {settings.PretrainSteps} steps " +
             "on worked sums");
         using var model = new GptModel(config, device, settings.Seed);
-        var pretrain = await EvalBenchCommand.PretrainAsync(model, tokenizer.Encode(corpus.ToString()), settings.PretrainSteps, settings.BatchSize,
-            settings.LearningRate, settings.Seed, log, cancellationToken);
+        var pretrain = await BenchStages.PretrainAsync(model, tokenizer.Encode(corpus.ToString()), settings.BatchSize, Context, settings.PretrainSteps,
+            settings.LearningRate, settings.Seed, folder: null, log, cancellationToken);
 
         log.WriteLine($"eval reasoning: greedy and {settings.Samples} sampled paths on {heldOut.Count} held-out questions");
         var evaluationClock = Stopwatch.StartNew();

@@ -80,7 +80,8 @@ internal static class SftAccuracyBench
 
         log.WriteLine($"sft accuracy: pretraining a {config.LayerCount}-layer, {config.EmbeddingSize}-wide model for {settings.PretrainSteps} steps");
         using var pretrained = new GptModel(config, device, settings.Seed);
-        var pretrain = await PretrainAsync(pretrained, tokenizer.Encode(task.Corpus), settings, log, cancellationToken);
+        var pretrain = await BenchStages.PretrainAsync(pretrained, tokenizer.Encode(task.Corpus), settings.BatchSize, Context, settings.PretrainSteps,
+            settings.PretrainLearningRate, settings.Seed, folder: null, log, cancellationToken);
         var inPretrainFormat = await ScoreAsync(pretrained, tokenizer, task.HeldOut, s => $"\n{s}>", s => Reverse(s), cancellationToken);
         var baseScore = await ScoreInstructionsAsync(pretrained, tokenizer, task.HeldOut, cancellationToken);
 
@@ -165,10 +166,6 @@ internal static class SftAccuracyBench
         Array.Reverse(chars);
         return new string(chars);
     }
-
-    private static Task<TrainingResult> PretrainAsync(GptModel model, int[] tokens, Settings settings, TextWriter log, CancellationToken cancellationToken) =>
-        BenchStages.PretrainAsync(model, tokens, settings.BatchSize, Context, settings.PretrainSteps, settings.PretrainLearningRate, settings.Seed,
-            folder: null, log, cancellationToken);
 
     private static async Task<(FineTuneResult Result, TimeSpan Elapsed)> FineTuneAsync(FineTune fineTune, List<SftExample> examples, float learningRate,
         Settings settings, CancellationToken cancellationToken)
