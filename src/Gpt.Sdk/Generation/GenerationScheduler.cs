@@ -200,6 +200,9 @@ internal sealed class GenerationScheduler
             {
                 foreach (var request in active.Values) request.JustServed = false;
                 if (anyReady) return true;
+                // A request that arrived during the grace period is in the queue, not among the active: its wake-ups were
+                // spent on the waits above, so sleeping now could wait for it forever (while a paused stream holds its rows).
+                if (Queued > 0) return false;
                 _wake.Wait();
                 return false; // look at the queue and cancellations again
             }
