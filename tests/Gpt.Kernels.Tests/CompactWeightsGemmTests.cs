@@ -69,6 +69,38 @@ public sealed class CompactWeightsGemmTests
         TestData.BitEqual(Download(all).AsSpan(0, 4 * n), Download(first));
     }
 
+    // Decoding one sequence dots four weight rows at a time (and the rest one by one): a row's sum must be the same
+    // bits whichever way it was reached, or a request's tokens would depend on the matrix around its row.
+    // k = 4128 is 129 blocks: two runs of scales, and an odd block at the end of each row.
+    [Theory]
+    [InlineData(13, 96)]
+    [InlineData(9, 768)]
+    [InlineData(6, 4128)]
+    public void OneRowSumsDoNotDependOnTheRowsBesideThem(int n, int k)
+    {
+        float[] a = TestData.Uniform(k, 5), w = TestData.Uniform(n * k, 6);
+        var (q, scales) = Quantize(w);
+        ushort[] bf16 = ToBf16(w);
+        using var qa = Upload(a);
+        using var qw = Upload(q);
+        using var qs = Upload(scales);
+        using var bw = Upload(bf16);
+        using var together = Cpu.Allocate<float>(n);
+        using var alone = Cpu.Allocate<float>(1);
+        int blocks = k / Q8Blocks.BlockSize;
+        Cpu.MatMulQ8(All(qa), All(qw), All(qs), All(together), 1, n, k, Slice<float>.Empty);
+        float[] q8Together = Download(together);
+        Cpu.MatMulBf16(All(qa), All(bw), All(together), 1, n, k, Slice<float>.Empty);
+        float[] bf16Together = Download(together);
+        for (int j = 0; j < n; j++)
+        {
+            Cpu.MatMulQ8(All(qa), new Slice<sbyte>(qw, j * k, k), new Slice<Half>(qs, j * blocks, blocks), All(alone), 1, 1, k, Slice<float>.Empty);
+            TestData.BitEqual(q8Together.AsSpan(j, 1), Download(alone));
+            Cpu.MatMulBf16(All(qa), new Slice<ushort>(bw, j * k, k), All(alone), 1, 1, k, Slice<float>.Empty);
+            TestData.BitEqual(bf16Together.AsSpan(j, 1), Download(alone));
+        }
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(3)]

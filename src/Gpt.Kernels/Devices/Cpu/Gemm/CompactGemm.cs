@@ -51,7 +51,14 @@ internal static unsafe class CompactGemm
         int begin = item * job.RowsPerItem, end = Math.Min(job.N, begin + job.RowsPerItem);
         if (job.M == 1)
         {
-            for (int j = begin; j < end; j++) Store(ref job, 0, j, job.W.Dot(job.A, j));
+            float* four = stackalloc float[4];
+            int j = begin;
+            for (; j + 4 <= end; j += 4)
+            {
+                job.W.DotFour(job.A, j, four);
+                for (int i = 0; i < 4; i++) Store(ref job, 0, j + i, four[i]);
+            }
+            for (; j < end; j++) Store(ref job, 0, j, job.W.Dot(job.A, j));
             return;
         }
         // A few rows: each weight row is read once for all of them.

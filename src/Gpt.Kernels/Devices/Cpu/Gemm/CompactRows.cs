@@ -98,6 +98,25 @@ internal readonly unsafe struct CompactRows
         return _bf16 != null ? DotBf16(x, _bf16 + first, Cols) : DotQ8(x, _q8 + first, _scales + first / Q8Blocks.BlockSize, Cols);
     }
 
+    /// <summary>sums[i] = x · row[first + i] for the four consecutive rows first .. first + 3, each summed in exactly
+    /// <see cref="Dot"/>'s order (so a row's result does not depend on whether it was in a group), while the rows two
+    /// groups ahead are prefetched: one row at a time, the hardware prefetchers alone kept a core at about half the
+    /// bandwidth it reaches this way (q8: 2.6 against 7.6 G weights/s a core, measured on 123 M weights), and the four
+    /// horizontal sums overlap instead of ending each row's chain. Rows past the matrix are never read, only
+    /// prefetched (a prefetch does not fault).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void DotFour(float* x, long first, float* sums)
+    {
+        if (!Avx512F.IsSupported)
+        {
+            for (int i = 0; i < 4; i++) sums[i] = DotExpanded(x, first + i);
+            return;
+        }
+        long at = first * Cols;
+        if (_bf16 != null) DotFourBf16(x, _bf16 + at, Cols, sums);
+        else DotFourQ8(x, _q8 + at, _scales + at / Q8Blocks.BlockSize, Cols, sums);
+    }
+
     // Portable path: expand a run at a time into L1, then an fp32 dot.
     private float DotExpanded(float* x, long row)
     {
@@ -129,9 +148,112 @@ internal readonly unsafe struct CompactRows
         return sum;
     }
 
+    // DotBf16 for four rows w, w + k, w + 2k, w + 3k, each in DotBf16's order.
+    private static void DotFourBf16(float* x, ushort* w, int k, float* sums)
+    {
+        ushort* w1 = w + k, w2 = w1 + k, w3 = w2 + k;
+        if (k % 32 != 0)
+        {
+            // A width that is not a multiple of 32: each row exactly as DotBf16 sums it.
+            sums[0] = DotBf16(x, w, k);
+            sums[1] = DotBf16(x, w1, k);
+            sums[2] = DotBf16(x, w2, k);
+            sums[3] = DotBf16(x, w3, k);
+            return;
+        }
+        byte* ahead = (byte*)(w + 8L * k);     // two groups ahead; the group's 8k bytes, 128 per 32 values
+        Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default, e0 = default, e1 = default;
+        for (int i = 0; i < k; i += 32)
+        {
+            byte* p = ahead + 8L * i;
+            Sse.Prefetch0(p);
+            Sse.Prefetch0(p + 64);
+            Sse.Prefetch0(p + 128);
+            Sse.Prefetch0(p + 192);
+            var x0 = Vector512.Load(x + i);
+            var x1 = Vector512.Load(x + i + 16);
+            a0 = Avx512F.FusedMultiplyAdd(x0, Bf16x16(w + i), a0);
+            a1 = Avx512F.FusedMultiplyAdd(x1, Bf16x16(w + i + 16), a1);
+            b0 = Avx512F.FusedMultiplyAdd(x0, Bf16x16(w1 + i), b0);
+            b1 = Avx512F.FusedMultiplyAdd(x1, Bf16x16(w1 + i + 16), b1);
+            c0 = Avx512F.FusedMultiplyAdd(x0, Bf16x16(w2 + i), c0);
+            c1 = Avx512F.FusedMultiplyAdd(x1, Bf16x16(w2 + i + 16), c1);
+            e0 = Avx512F.FusedMultiplyAdd(x0, Bf16x16(w3 + i), e0);
+            e1 = Avx512F.FusedMultiplyAdd(x1, Bf16x16(w3 + i + 16), e1);
+        }
+        sums[0] = Vector512.Sum(a0 + a1);
+        sums[1] = Vector512.Sum(b0 + b1);
+        sums[2] = Vector512.Sum(c0 + c1);
+        sums[3] = Vector512.Sum(e0 + e1);
+    }
+
+    // DotQ8 for four rows q, q + k, q + 2k, q + 3k (their scales consecutive), each in DotQ8's order: per row, blocks
+    // alternate between two totals, pairs starting afresh at each run of 128 blocks.
+    [SkipLocalsInit]
+    private static void DotFourQ8(float* x, sbyte* q, Half* scales, int k, float* sums)
+    {
+        const int RunBlocks = 128;
+        float* d = stackalloc float[4 * RunBlocks];
+        int blocks = k / Q8Blocks.BlockSize;
+        sbyte* ahead = q + 8L * k;             // two groups ahead; the group's 4k bytes, 128 per block
+        Half* scalesAhead = scales + 8 * blocks;
+        Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default, e0 = default, e1 = default;
+        for (int run = 0; run < blocks; run += RunBlocks)
+        {
+            int count = Math.Min(RunBlocks, blocks - run);
+            // The four rows' scales are consecutive: in one run (k ≤ 4096, every GPT-2 width) they widen in one pass.
+            int dStride = count == blocks ? blocks : RunBlocks;
+            if (count == blocks) WidenScales(scales, d, 4 * blocks);
+            else for (int r = 0; r < 4; r++) WidenScales(scales + r * blocks + run, d + r * RunBlocks, count);
+            float* xr = x + run * 32;
+            sbyte* q0 = q + run * 32, q1 = q0 + k, q2 = q1 + k, q3 = q2 + k;
+            float* d0 = d, d1 = d + dStride, d2 = d1 + dStride, d3 = d2 + dStride;
+            int b = 0;
+            for (; b + 2 <= count; b += 2)
+            {
+                sbyte* p = ahead + 128L * (run + b);
+                Sse.Prefetch0(p);
+                Sse.Prefetch0(p + 64);
+                Sse.Prefetch0(p + 128);
+                Sse.Prefetch0(p + 192);
+                if (((run + b) & 7) == 0) Sse.Prefetch0(scalesAhead + 4 * (run + b));     // the group's 8 bytes of scales a block
+                float* xb = xr + b * 32;
+                var x0 = Vector512.Load(xb);
+                var x1 = Vector512.Load(xb + 16);
+                var x2 = Vector512.Load(xb + 32);
+                var x3 = Vector512.Load(xb + 48);
+                int o = b * 32;
+                a0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q0 + o + 16), x0 * Q8x16(q0 + o)), Vector512.Create(d0[b]), a0);
+                a1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q0 + o + 48), x2 * Q8x16(q0 + o + 32)), Vector512.Create(d0[b + 1]), a1);
+                b0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q1 + o + 16), x0 * Q8x16(q1 + o)), Vector512.Create(d1[b]), b0);
+                b1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q1 + o + 48), x2 * Q8x16(q1 + o + 32)), Vector512.Create(d1[b + 1]), b1);
+                c0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q2 + o + 16), x0 * Q8x16(q2 + o)), Vector512.Create(d2[b]), c0);
+                c1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q2 + o + 48), x2 * Q8x16(q2 + o + 32)), Vector512.Create(d2[b + 1]), c1);
+                e0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q3 + o + 16), x0 * Q8x16(q3 + o)), Vector512.Create(d3[b]), e0);
+                e1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q3 + o + 48), x2 * Q8x16(q3 + o + 32)), Vector512.Create(d3[b + 1]), e1);
+            }
+            if (b < count)
+            {
+                float* xb = xr + b * 32;
+                var x0 = Vector512.Load(xb);
+                var x1 = Vector512.Load(xb + 16);
+                int o = b * 32;
+                a0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q0 + o + 16), x0 * Q8x16(q0 + o)), Vector512.Create(d0[b]), a0);
+                b0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q1 + o + 16), x0 * Q8x16(q1 + o)), Vector512.Create(d1[b]), b0);
+                c0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q2 + o + 16), x0 * Q8x16(q2 + o)), Vector512.Create(d2[b]), c0);
+                e0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q3 + o + 16), x0 * Q8x16(q3 + o)), Vector512.Create(d3[b]), e0);
+            }
+        }
+        sums[0] = Vector512.Sum(a0 + a1);
+        sums[1] = Vector512.Sum(b0 + b1);
+        sums[2] = Vector512.Sum(c0 + c1);
+        sums[3] = Vector512.Sum(e0 + e1);
+    }
+
     // Per block: s = Σ x·q over 32 values, then total += d·s. Two totals alternate so the scale's multiply-add
     // chain does not wait on the previous block. The fp16 scales are widened a run at a time, vectorised: one by
     // one, the conversion would cost as much as the block's arithmetic.
+    [SkipLocalsInit]
     private static float DotQ8(float* x, sbyte* q, Half* scales, int k)
     {
         const int RunBlocks = 128;
@@ -266,7 +388,9 @@ internal readonly unsafe struct CompactRows
             var bits = Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)source + i)) & magnitude;
             (Avx512F.ShiftLeftLogical(bits, 13).AsSingle() * rebias).Store(destination + i);
         }
-        for (; i < count; i++) destination[i] = (float)source[i];
+        // The rest by the same bit move (Half's own conversion is a call, and costs more than the row's arithmetic).
+        float rebiasOne = BitConverter.UInt32BitsToSingle(0x77800000u);
+        for (; i < count; i++) destination[i] = BitConverter.UInt32BitsToSingle((((ushort*)source)[i] & 0x7FFFu) << 13) * rebiasOne;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
