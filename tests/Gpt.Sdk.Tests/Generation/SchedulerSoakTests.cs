@@ -123,6 +123,30 @@ public class SchedulerSoakTests(ITestOutputHelper output)
         Assert.True(elapsed < TimeSpan.FromSeconds(20), $"the soak took {elapsed.TotalSeconds:F1} s; it takes about 2 s on 2 busy cores");
     }
 
+    [Fact]
+    public async Task ARequestArrivingWhileTheLoopWaitsForAPausedStreamIsServedWhileThatStreamStaysPaused()
+    {
+        // The loop gives the caller it has just served a grace period to come back. A request that arrives inside it (here,
+        // at once, from the caller itself) must be served even though that caller then stays paused until the request is
+        // done: a wake-up spent on the grace wait must not leave the loop asleep with the request queued. Each round is
+        // one more chance to arrive inside the window.
+        var generator = new Generator(HostingModels.Model, HostingModels.Tokenizer);
+        const int rounds = 50;
+        var quick = new GenerationOptions { Temperature = 0, MaxTokens = 2 };
+        var alone = (await generator.GenerateAsync(Prompt(1), quick)).Completions[0].TokenIds;
+        await using var paused = generator.StreamAsync(Prompt(0), new GenerationOptions { Temperature = 0, MaxTokens = rounds }).GetAsyncEnumerator();
+        for (int round = 0; round < rounds; round++)
+        {
+            Assert.True(await paused.MoveNextAsync());
+            var other = generator.GenerateAsync(Prompt(1), quick);
+            if (await Task.WhenAny(other, Task.Delay(TimeSpan.FromSeconds(10))) != other)
+                Assert.Fail($"round {round}: a request that arrived while the loop waited for a paused stream was not served in 10 s " +
+                            $"({generator.QueuedRequests} queued)");
+            Assert.Equal(alone, (await other).Completions[0].TokenIds);
+        }
+        Assert.False(await paused.MoveNextAsync());
+    }
+
     // One request, streamed as its kind of client reads it.
     private static async Task<Ending> RunOne(Generator generator, int i, Random random, string?[] progress)
     {
