@@ -98,22 +98,26 @@ internal sealed class GenerationScheduler
             }
             Monitor.Pulse(_gate);
         }
-        var reader = request.Chunks.Reader;
         try
         {
-            while (true)
-            {
-                while (reader.TryRead(out var chunk)) yield return chunk;
-                AskForMore(request);
-                // The end and a failure are taken from WaitToReadAsync (false, or the request's exception), never from
-                // reader.Completion: a channel sets Completion when the reader takes its last item, and that check can
-                // miss a completion racing with it, leaving Completion unset for good (see Request.Chunks).
-                if (!await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false)) break;
-            }
+            await foreach (var chunk in ReadChunks(request.Chunks.Reader, () => AskForMore(request)).ConfigureAwait(false)) yield return chunk;
         }
         finally
         {
             Abandon(request); // a caller that stops reading early frees the request's rows at the next step
+        }
+    }
+
+    /// <summary>A caller's side of a request: every chunk as it comes, asking for more each time it has read them all.</summary>
+    /// <remarks>The end and a failure are taken from <see cref="ChannelReader{T}.WaitToReadAsync"/> (false, or the request's
+    /// exception), never from <see cref="ChannelReader{T}.Completion"/>, which a channel can leave unset (see Request.Chunks).</remarks>
+    internal static async IAsyncEnumerable<GenerationChunk> ReadChunks(ChannelReader<GenerationChunk> reader, Action askForMore)
+    {
+        while (true)
+        {
+            while (reader.TryRead(out var chunk)) yield return chunk;
+            askForMore();
+            if (!await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false)) yield break;
         }
     }
 
@@ -303,7 +307,7 @@ internal sealed class GenerationScheduler
         // fences between its write and its read), and then Completion is never set. Measured on .NET 10.0.12: 10 lost
         // completions in 200,000 races for the single-consumer channel, none for the general one (its dequeue is an
         // interlocked operation; the same race was reported against it, dotnet/runtime#123544). A caller awaiting Completion
-        // hung the soak (gpt bench serve --parts soak) about every other run; Run now takes the end from WaitToReadAsync. A
+        // hung the soak (gpt bench serve --parts soak) about every other run; ReadChunks takes the end from WaitToReadAsync. A
         // chunk costs far more than the general channel's allocation per wait.
         public Channel<GenerationChunk> Chunks { get; } =
             Channel.CreateUnbounded<GenerationChunk>(new UnboundedChannelOptions { SingleWriter = true });
