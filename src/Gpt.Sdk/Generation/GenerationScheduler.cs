@@ -24,10 +24,17 @@ internal sealed class GenerationScheduler
     private readonly Generator _generator;
     private readonly BatchingOptions _options;
     private readonly SemaphoreSlim _queueSlots;
-    private readonly SemaphoreSlim _wake = new(0);
-    private readonly Lock _gate = new();
-    private readonly List<Request> _queue = [];
-    private bool _running;
+
+    // The wake-up protocol. Everything that can give the loop work (a request queued, a caller asking for more, a cancelled
+    // token, a caller that stops reading) changes its state inside _gate and pulses _gate before leaving it. The loop
+    // waits only inside _gate, with Monitor.Wait, and only once it has looked, in the same hold of _gate, at all of that
+    // state and found nothing it can do now (or, in a grace period, nothing but wait for the callers it has just served,
+    // for a bounded time). Monitor.Wait releases the gate and starts waiting as one step, so a change made after the look
+    // is either seen by it or wakes the wait: no work is lost between the look and the wait. A pulse carries no count; the
+    // state decides, so a pulse the loop does not need only costs it one more look.
+    private readonly object _gate = new();
+    private readonly List<Request> _queue = [];   // guarded by _gate
+    private bool _running;                        // guarded by _gate
     private long _steps, _rowsDecoded;
     private int _largestStep;
 
@@ -79,8 +86,8 @@ internal sealed class GenerationScheduler
             yield break;
         }
 
-        var request = new Request(run, cancellationToken, this);
-        using var wakeOnCancel = cancellationToken.UnsafeRegister(static state => ((GenerationScheduler)state!).Wake(), this);
+        var request = new Request(run, cancellationToken);
+        using var wakeOnCancel = cancellationToken.UnsafeRegister(static state => ((GenerationScheduler)state!).Pulse(), this);
         lock (_gate)
         {
             _queue.Add(request);
@@ -89,31 +96,56 @@ internal sealed class GenerationScheduler
                 _running = true;
                 new Thread(Loop) { IsBackground = true, Name = "gpt-decoding" }.Start();
             }
+            Monitor.Pulse(_gate);
         }
-        Wake();
-        var reader = request.Chunks.Reader;
         try
         {
-            while (true)
-            {
-                if (reader.TryRead(out var chunk))
-                {
-                    yield return chunk;
-                    continue;
-                }
-                if (reader.Completion.IsCompleted) break;
-                request.AskForMore();
-                if (!await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false)) break;
-            }
-            await reader.Completion.ConfigureAwait(false); // a failed request throws its exception here
+            await foreach (var chunk in ReadChunks(request.Chunks.Reader, () => AskForMore(request)).ConfigureAwait(false)) yield return chunk;
         }
         finally
         {
-            request.Abandon(); // a caller that stops reading early frees the request's rows at the next step
+            Abandon(request); // a caller that stops reading early frees the request's rows at the next step
         }
     }
 
-    private void Wake() => _wake.Release();
+    /// <summary>A caller's side of a request: every chunk as it comes, asking for more each time it has read them all.</summary>
+    /// <remarks>The end and a failure are taken from <see cref="ChannelReader{T}.WaitToReadAsync"/> (false, or the request's
+    /// exception), never from <see cref="ChannelReader{T}.Completion"/>, which a channel can leave unset (see Request.Chunks).</remarks>
+    internal static async IAsyncEnumerable<GenerationChunk> ReadChunks(ChannelReader<GenerationChunk> reader, Action askForMore)
+    {
+        while (true)
+        {
+            while (reader.TryRead(out var chunk)) yield return chunk;
+            askForMore();
+            if (!await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false)) yield break;
+        }
+    }
+
+    // The producers of the wake-up protocol: each changes state and pulses inside the gate.
+    private void AskForMore(Request request)
+    {
+        lock (_gate)
+        {
+            request.AskForMore();
+            Monitor.Pulse(_gate);
+        }
+    }
+
+    private void Abandon(Request request)
+    {
+        lock (_gate)
+        {
+            request.Abandon();
+            Monitor.Pulse(_gate);
+        }
+    }
+
+    // A cancelled token: its state changed before this runs, and the loop reads it inside the gate, so taking the gate to
+    // pulse is enough (a look that missed the cancellation still holds the gate, and this pulse waits for its wait).
+    private void Pulse()
+    {
+        lock (_gate) Monitor.Pulse(_gate);
+    }
 
     private void Loop()
     {
@@ -129,7 +161,7 @@ internal sealed class GenerationScheduler
                     request.Finish(request.Run.Cancel());
                     Leave(batch, active, request);
                 }
-                if (!WaitForCallers(active, lastStep)) continue;
+                if (!WaitForCallers(batch, active, lastStep)) continue;
 
                 long started = Stopwatch.GetTimestamp();
                 var step = batch.Step(run => active[run] is { Ready: true, Cancelled: false });
@@ -178,37 +210,45 @@ internal sealed class GenerationScheduler
         }
     }
 
-    // True when some request is ready for a step. The callers served by the last step are given a grace period to come
-    // back, so that they join the next step together; one that does not is stepped without until it asks again.
-    // With no one ready the loop sleeps until a caller asks, cancels or a request arrives.
-    private bool WaitForCallers(Dictionary<GenerationRun, Request> active, TimeSpan lastStep)
+    // True when some request is ready for a step; false when the top of the loop has work (a cancelled request, a queued
+    // request to admit or to end) or no request is active. The callers served by the last step are given a grace period to
+    // come back, so that they join the next step together; one that does not is stepped without until it asks again.
+    // With nothing to do the loop sleeps until a producer pulses (see _gate).
+    private bool WaitForCallers(DecodingBatch batch, Dictionary<GenerationRun, Request> active, TimeSpan lastStep)
     {
         if (active.Count == 0) return false;
         var grace = Stopwatch.StartNew();
         var limit = TimeSpan.FromTicks(Math.Clamp(lastStep.Ticks / 4, MinimumGrace.Ticks, MaximumGrace.Ticks));
-        while (true)
+        lock (_gate)
         {
-            bool anyReady = false, awaited = false;
-            foreach (var request in active.Values)
+            while (true)
             {
-                if (request.Cancelled) return false; // ended before any step, at the top of the loop
-                if (request.Ready) anyReady = true;
-                else if (request.JustServed) awaited = true;
-            }
-            var left = limit - grace.Elapsed;
-            if (!awaited || left <= TimeSpan.Zero)
-            {
+                bool anyReady = false, awaited = false;
+                foreach (var request in active.Values)
+                {
+                    if (request.Cancelled) return false; // ended before any step, at the top of the loop
+                    if (request.Ready) anyReady = true;
+                    else if (request.JustServed) awaited = true;
+                }
+                var left = limit - grace.Elapsed;
+                if (awaited && left > TimeSpan.Zero)
+                {
+                    // Requests arriving now are admitted after the step, as the grace is short (at most MaximumGrace).
+                    Monitor.Wait(_gate, (int)Math.Ceiling(left.TotalMilliseconds));
+                    continue;
+                }
                 foreach (var request in active.Values) request.JustServed = false;
                 if (anyReady) return true;
-                // A request that arrived during the grace period is in the queue, not among the active: its wake-ups were
-                // spent on the waits above, so sleeping now could wait for it forever (while a paused stream holds its rows).
-                if (Queued > 0) return false;
-                _wake.Wait();
-                return false; // look at the queue and cancellations again
+                if (QueueHasWork(batch)) return false;
+                Monitor.Wait(_gate);
             }
-            _wake.Wait(left);
         }
     }
+
+    // True when Admit would change something: the oldest waiting request fits the free rows, or a waiting one is cancelled.
+    // (A request that fits nowhere until a row is freed is not work: the loop frees rows itself, and admits after.)
+    private bool QueueHasWork(DecodingBatch batch) =>
+        _queue.Count > 0 && (_queue[0].Run.RowCount <= batch.FreeRows || _queue.Exists(r => r.Cancelled));
 
     // Lets waiting requests in, oldest first, while their rows fit (a request that does not fit holds back those
     // behind it, so a large one is not starved); ends cancelled waiters. False when there is nothing left to do.
@@ -253,44 +293,45 @@ internal sealed class GenerationScheduler
 
     /// <summary>A request in the scheduler: its run, its caller's token, the channel its chunks go through, and how many
     /// times its caller has asked for more against how many steps have answered.</summary>
-    private sealed class Request(GenerationRun run, CancellationToken cancellationToken, GenerationScheduler scheduler)
+    private sealed class Request(GenerationRun run, CancellationToken cancellationToken)
     {
+        // Changed inside the scheduler's gate (the wake-up protocol's state); _served is the loop's own.
+        private volatile int _asked;
         private volatile bool _abandoned;
-        private int _asked, _served;
+        private int _served;
 
         public GenerationRun Run { get; } = run;
 
-        // Not SingleReader: the single-consumer channel reuses one waiter for every WaitToReadAsync, and under the soak
-        // (gpt bench serve --parts soak, 10,000 requests) a caller now and then stayed awaiting a wait that its completed
-        // channel never answered (a dump showed the channel done, no waiter registered, the caller still awaiting). The
-        // general channel allocates a waiter per wait; a chunk costs far more than that allocation.
+        // Not SingleReader, and Completion never awaited. A channel's TryRead sets Completion when it takes the last item of
+        // a channel the writer has completed; that check and the writer's TryComplete can miss each other (neither side
+        // fences between its write and its read), and then Completion is never set. Measured on .NET 10.0.12: 10 lost
+        // completions in 200,000 races for the single-consumer channel, none for the general one (its dequeue is an
+        // interlocked operation; the same race was reported against it, dotnet/runtime#123544). A caller awaiting Completion
+        // hung the soak (gpt bench serve --parts soak) about every other run; ReadChunks takes the end from WaitToReadAsync. A
+        // chunk costs far more than the general channel's allocation per wait.
         public Channel<GenerationChunk> Chunks { get; } =
             Channel.CreateUnbounded<GenerationChunk>(new UnboundedChannelOptions { SingleWriter = true });
 
+        // Read inside the gate when the loop decides whether to wait; also by the step's filter outside it, where a late
+        // answer only moves a request on one step later (asking and cancelling only ever go one way).
         public bool Cancelled => _abandoned || cancellationToken.IsCancellationRequested;
 
         /// <summary>The caller has read every chunk and waits for more.</summary>
-        public bool Ready => Volatile.Read(ref _asked) > _served;
+        public bool Ready => _asked > _served;
 
         /// <summary>Set by the loop when a step answered this request; cleared once the loop stops waiting for it.</summary>
         public bool JustServed { get; set; }
 
-        public void AskForMore()
-        {
-            Interlocked.Increment(ref _asked);
-            scheduler.Wake();
-        }
+        /// <summary>The caller has read everything and asks for more (inside the gate).</summary>
+        public void AskForMore() => _asked++;
+
+        /// <summary>The caller stopped reading (inside the gate).</summary>
+        public void Abandon() => _abandoned = true;
 
         public void Served()
         {
             _served++;
             JustServed = true;
-        }
-
-        public void Abandon()
-        {
-            _abandoned = true;
-            scheduler.Wake();
         }
 
         public void Finish(IEnumerable<GenerationChunk> last)
