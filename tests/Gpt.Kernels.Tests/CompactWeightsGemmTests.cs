@@ -33,7 +33,7 @@ public sealed class CompactWeightsGemmTests
             float[] expected = Fp32(a, expanded, withBias ? bias : null, m, n, k);
             using var qa = Upload(a);
             using var qw = Upload(q);
-            using var qs = Upload(scales);
+            using var qs = Upload(Widen(scales));
             using var qb = Upload(bias);
             using var c = Cpu.Allocate<float>(m * n);
             Cpu.MatMulQ8(All(qa), All(qw), All(qs), All(c), m, n, k, withBias ? All(qb) : Slice<float>.Empty);
@@ -58,7 +58,7 @@ public sealed class CompactWeightsGemmTests
         var (q, scales) = Quantize(w);
         using var qa = Upload(a);
         using var qw = Upload(q);
-        using var qs = Upload(scales);
+        using var qs = Upload(Widen(scales));
         using var all = Cpu.Allocate<float>(8 * n);
         using var again = Cpu.Allocate<float>(8 * n);
         Cpu.MatMulQ8(All(qa), All(qw), All(qs), All(all), 8, n, k, Slice<float>.Empty);
@@ -71,9 +71,10 @@ public sealed class CompactWeightsGemmTests
 
     // Decoding one sequence dots four weight rows at a time (and the rest one by one): a row's sum must be the same
     // bits whichever way it was reached, or a request's tokens would depend on the matrix around its row.
-    // k = 4128 is 129 blocks: two runs of scales, and an odd block at the end of each row.
+    // k = 4128 is 129 blocks, an odd block at the end of each row; 170 rows make items of 21 (five groups and a row).
     [Theory]
     [InlineData(13, 96)]
+    [InlineData(170, 64)]
     [InlineData(9, 768)]
     [InlineData(6, 4128)]
     public void OneRowSumsDoNotDependOnTheRowsBesideThem(int n, int k)
@@ -83,7 +84,7 @@ public sealed class CompactWeightsGemmTests
         ushort[] bf16 = ToBf16(w);
         using var qa = Upload(a);
         using var qw = Upload(q);
-        using var qs = Upload(scales);
+        using var qs = Upload(Widen(scales));
         using var bw = Upload(bf16);
         using var together = Cpu.Allocate<float>(n);
         using var alone = Cpu.Allocate<float>(1);
@@ -94,7 +95,7 @@ public sealed class CompactWeightsGemmTests
         float[] bf16Together = Download(together);
         for (int j = 0; j < n; j++)
         {
-            Cpu.MatMulQ8(All(qa), new Slice<sbyte>(qw, j * k, k), new Slice<Half>(qs, j * blocks, blocks), All(alone), 1, 1, k, Slice<float>.Empty);
+            Cpu.MatMulQ8(All(qa), new Slice<sbyte>(qw, j * k, k), new Slice<float>(qs, j * blocks, blocks), All(alone), 1, 1, k, Slice<float>.Empty);
             TestData.BitEqual(q8Together.AsSpan(j, 1), Download(alone));
             Cpu.MatMulBf16(All(qa), new Slice<ushort>(bw, j * k, k), All(alone), 1, 1, k, Slice<float>.Empty);
             TestData.BitEqual(bf16Together.AsSpan(j, 1), Download(alone));
@@ -119,7 +120,7 @@ public sealed class CompactWeightsGemmTests
         float[] expected = Fp32(a, expanded, null, m, n, k);
         using var qa = Upload(a);
         using var qw = Upload(q);
-        using var qs = Upload(scales);
+        using var qs = Upload(Widen(scales));
         using var c = Cpu.Allocate<float>(m * n);
         Cpu.MatMulQ8(All(qa), All(qw), All(qs), All(c), m, n, k, Slice<float>.Empty);
         AssertMatches(expected, Download(c), m, k);
@@ -141,7 +142,7 @@ public sealed class CompactWeightsGemmTests
 
         using var id = Upload(ids);
         using var qt = Upload(q);
-        using var qs = Upload(scales);
+        using var qs = Upload(Widen(scales));
         using var bt = Upload(bf16);
         using var output = Cpu.Allocate<float>(ids.Length * dim);
         Cpu.EmbeddingForwardQ8(All(id), All(qt), All(qs), All(output), ids.Length, dim, rows);
@@ -155,7 +156,7 @@ public sealed class CompactWeightsGemmTests
     {
         using var a = Cpu.Allocate<float>(2 * 48);
         using var w = Cpu.Allocate<sbyte>(4 * 48);
-        using var s = Cpu.Allocate<Half>(6);
+        using var s = Cpu.Allocate<float>(6);
         using var c = Cpu.Allocate<float>(8);
         // Rows of 48 are not whole blocks of 32.
         var partial = Assert.Throws<ArgumentException>(() => Cpu.MatMulQ8(All(a), All(w), All(s), All(c), 2, 4, 48, Slice<float>.Empty));
@@ -202,6 +203,9 @@ public sealed class CompactWeightsGemmTests
         Cpu.MatMul(All(da), All(dw), All(c), m, n, k, transA: false, transB: true, 1f, 0f, bias is null ? Slice<float>.Empty : All(db));
         return Download(c);
     }
+
+    // The kernels take the block scales widened to fp32, as CompactMatrix holds them.
+    private static float[] Widen(Half[] scales) => scales.Select(d => (float)d).ToArray();
 
     private static (sbyte[] Values, Half[] Scales) Quantize(float[] w)
     {

@@ -74,10 +74,11 @@ public abstract class Device : IDisposable
         throw CompactWeightsNotSupported("bf16");
 
     /// <summary>C (m, n) = A (m, k) · Wᵀ (+ bias per column) with the weight W (n, k) held as int8 in
-    /// <see cref="Quantization.Q8Blocks"/>' layout: values (n·k) and one fp16 scale per block of 32 along k (k a multiple
-    /// of 32). Computes in fp32 from the int8 values directly (CPU only for now).</summary>
+    /// <see cref="Quantization.Q8Blocks"/>' layout: values (n·k) and one scale per block of 32 along k (k a multiple of 32),
+    /// the blocks' fp16 scales widened to fp32 once, when the matrix is loaded (widened in every product, they cost about a
+    /// sixth of int8 decoding's time). Computes in fp32 from the int8 values directly (CPU only for now).</summary>
     /// <exception cref="NotSupportedException">This device has no int8-weight kernels (OpenCL and CUDA for now).</exception>
-    public virtual void MatMulQ8(Slice<float> a, Slice<sbyte> weight, Slice<Half> scales, Slice<float> c, int m, int n, int k, Slice<float> bias) =>
+    public virtual void MatMulQ8(Slice<float> a, Slice<sbyte> weight, Slice<float> scales, Slice<float> c, int m, int n, int k, Slice<float> bias) =>
         throw CompactWeightsNotSupported("int8");
 
     /// <summary>output (count, dim) = table[ids] with the table (tableRows, dim) held as bf16 bits, expanded to fp32.</summary>
@@ -86,9 +87,10 @@ public abstract class Device : IDisposable
         throw CompactWeightsNotSupported("bf16");
 
     /// <summary>output (count, dim) = table[ids] with the table (tableRows, dim) held as int8 in
-    /// <see cref="Quantization.Q8Blocks"/>' layout (dim a multiple of 32), expanded to fp32.</summary>
+    /// <see cref="Quantization.Q8Blocks"/>' layout (dim a multiple of 32) with its block scales widened to fp32, as
+    /// <see cref="MatMulQ8"/> takes them; expanded to fp32.</summary>
     /// <exception cref="NotSupportedException">This device has no int8-weight kernels (OpenCL and CUDA for now).</exception>
-    public virtual void EmbeddingForwardQ8(Slice<int> ids, Slice<sbyte> table, Slice<Half> scales, Slice<float> output, int count, int dim, int tableRows) =>
+    public virtual void EmbeddingForwardQ8(Slice<int> ids, Slice<sbyte> table, Slice<float> scales, Slice<float> output, int count, int dim, int tableRows) =>
         throw CompactWeightsNotSupported("int8");
 
     /// <summary>LayerNorm over rows of (rows, cols); saves mean and rstd (rows) for backward.</summary>

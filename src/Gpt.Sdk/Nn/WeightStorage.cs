@@ -17,7 +17,8 @@ public enum WeightStorage
     BFloat16,
 
     /// <summary>int8 with one fp16 scale per block of 32 weights along each row (llama.cpp's Q8_0, through
-    /// <see cref="Kernels.Quantization.Q8Blocks"/>), 1.0625 bytes a weight; biases, LayerNorms and positions stay fp32.
+    /// <see cref="Kernels.Quantization.Q8Blocks"/>); in memory the scales are held widened to fp32, so that no product
+    /// widens them again, which makes 1.125 bytes a weight; biases, LayerNorms and positions stay fp32.
     /// Needs an embedding size that is a multiple of 32. Quantized on load; not saved.</summary>
     Int8,
 }

@@ -5,7 +5,8 @@ namespace Gpt.Sdk.Tensors;
 
 /// <summary>
 /// A weight matrix (rows, cols) held compact on a device for inference: bf16 bits, or int8 in <see cref="Q8Blocks"/>'
-/// layout (32 values a block along each row, one fp16 scale per block). Ops read it directly
+/// layout (32 values a block along each row, one fp16 scale per block, held widened to fp32 so that no product widens
+/// it again: 4 bytes a block instead of 2, 6% more bytes in all). Ops read it directly
 /// (<see cref="TensorOps.CompactLinear"/>, <see cref="TensorOps.CompactEmbedding"/>)
 /// and compute in fp32; it has no gradient.
 /// </summary>
@@ -13,9 +14,9 @@ internal sealed class CompactMatrix : IDisposable
 {
     private readonly DeviceBuffer<ushort>? _bf16;
     private readonly DeviceBuffer<sbyte>? _q8;
-    private readonly DeviceBuffer<Half>? _scales;
+    private readonly DeviceBuffer<float>? _scales;
 
-    private CompactMatrix(Device device, int rows, int cols, DeviceBuffer<ushort>? bf16, DeviceBuffer<sbyte>? q8, DeviceBuffer<Half>? scales)
+    private CompactMatrix(Device device, int rows, int cols, DeviceBuffer<ushort>? bf16, DeviceBuffer<sbyte>? q8, DeviceBuffer<float>? scales)
     {
         Device = device;
         Rows = rows;
@@ -38,7 +39,7 @@ internal sealed class CompactMatrix : IDisposable
     public bool IsInt8 => _q8 is not null;
 
     /// <summary>Bytes the matrix occupies.</summary>
-    public long Bytes => _bf16 is not null ? _bf16.Length * 2 : _q8!.Length + _scales!.Length * 2;
+    public long Bytes => _bf16 is not null ? _bf16.Length * 2 : _q8!.Length + _scales!.Length * sizeof(float);
 
     /// <summary>A bf16 matrix from its bits, row-major.</summary>
     public static CompactMatrix BFloat16(Device device, ReadOnlySpan<ushort> bits, int rows, int cols)
@@ -55,10 +56,12 @@ internal sealed class CompactMatrix : IDisposable
         Check(values.Length, rows, cols);
         if (scales.Length != Q8Blocks.BlockCount(values.Length))
             throw new ArgumentException($"{values.Length} int8 values need {values.Length / Q8Blocks.BlockSize} block scales; got {scales.Length}.", nameof(scales));
+        var widened = new float[scales.Length];
+        for (int i = 0; i < scales.Length; i++) widened[i] = (float)scales[i];
         var q = device.Allocate<sbyte>(values.Length);
-        var d = device.Allocate<Half>(scales.Length);
+        var d = device.Allocate<float>(scales.Length);
         device.Upload(values, All(q));
-        device.Upload(scales, All(d));
+        device.Upload<float>(widened, All(d));
         return new CompactMatrix(device, rows, cols, null, q, d);
     }
 

@@ -167,7 +167,7 @@ internal static class DecodeBenchCommand
             bytes += p.Shape.Rank < 2 ? count * sizeof(float) : model.WeightStorage switch
             {
                 WeightStorage.BFloat16 => count * 2,
-                WeightStorage.Int8 => count + count / Q8Blocks.BlockSize * 2,
+                WeightStorage.Int8 => count + count / Q8Blocks.BlockSize * sizeof(float),     // scales held widened to fp32
                 _ => count * sizeof(float),
             };
         }

@@ -30,15 +30,15 @@ internal static unsafe class CpuCompactWeights
         }
     }
 
-    /// <summary>C (m, n) = A (m, k) · Wᵀ (+ bias), W (n, k) as <see cref="Q8Blocks"/> values and scales.</summary>
-    public static void MatMulQ8(ReadOnlySpan<float> a, ReadOnlySpan<sbyte> weight, ReadOnlySpan<Half> scales, Span<float> c, int m, int n, int k,
+    /// <summary>C (m, n) = A (m, k) · Wᵀ (+ bias), W (n, k) as <see cref="Q8Blocks"/> values and fp32 block scales.</summary>
+    public static void MatMulQ8(ReadOnlySpan<float> a, ReadOnlySpan<sbyte> weight, ReadOnlySpan<float> scales, Span<float> c, int m, int n, int k,
         ReadOnlySpan<float> bias)
     {
         GemmKernels.Validate(a.Length, weight.Length, c.Length, bias.Length, 1, m, n, k);
         CheckScales(weight.Length, scales.Length, k, nameof(weight));
         fixed (float* pa = a, pc = c, pbias = bias)
         fixed (sbyte* pw = weight)
-        fixed (Half* ps = scales)
+        fixed (float* ps = scales)
         {
             CompactGemm.Run(pa, CompactRows.Q8(pw, ps, k), pc, bias.IsEmpty ? null : pbias, m, n, k);
         }
@@ -56,15 +56,15 @@ internal static unsafe class CpuCompactWeights
         }
     }
 
-    /// <summary>output (count, dim) = table[ids], the table (rows, dim) as <see cref="Q8Blocks"/> values and scales.</summary>
-    public static void EmbeddingQ8(ReadOnlySpan<int> ids, ReadOnlySpan<sbyte> table, ReadOnlySpan<Half> scales, Span<float> output, int count, int dim,
+    /// <summary>output (count, dim) = table[ids], the table (rows, dim) as <see cref="Q8Blocks"/> values and fp32 block scales.</summary>
+    public static void EmbeddingQ8(ReadOnlySpan<int> ids, ReadOnlySpan<sbyte> table, ReadOnlySpan<float> scales, Span<float> output, int count, int dim,
         int tableRows)
     {
         KernelGuards.EmbeddingForward(ids, table.Length, output.Length, count, dim, tableRows);
         CheckScales(table.Length, scales.Length, dim, nameof(table));
         fixed (int* pi = ids)
         fixed (sbyte* pt = table)
-        fixed (Half* ps = scales)
+        fixed (float* ps = scales)
         fixed (float* po = output)
         {
             Lookup(pi, CompactRows.Q8(pt, ps, dim), po, count, dim);

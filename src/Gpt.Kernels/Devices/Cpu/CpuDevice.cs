@@ -60,7 +60,7 @@ internal sealed unsafe class CpuDevice : Device
         => CpuCompactWeights.MatMulBf16(R(a), R(weight), W(c), m, n, k, R(bias));
 
     /// <inheritdoc />
-    public override void MatMulQ8(Slice<float> a, Slice<sbyte> weight, Slice<Half> scales, Slice<float> c, int m, int n, int k, Slice<float> bias)
+    public override void MatMulQ8(Slice<float> a, Slice<sbyte> weight, Slice<float> scales, Slice<float> c, int m, int n, int k, Slice<float> bias)
         => CpuCompactWeights.MatMulQ8(R(a), R(weight), R(scales), W(c), m, n, k, R(bias));
 
     /// <inheritdoc />
@@ -68,7 +68,7 @@ internal sealed unsafe class CpuDevice : Device
         => CpuCompactWeights.EmbeddingBf16(R(ids), R(table), W(output), count, dim, tableRows);
 
     /// <inheritdoc />
-    public override void EmbeddingForwardQ8(Slice<int> ids, Slice<sbyte> table, Slice<Half> scales, Slice<float> output, int count, int dim, int tableRows)
+    public override void EmbeddingForwardQ8(Slice<int> ids, Slice<sbyte> table, Slice<float> scales, Slice<float> output, int count, int dim, int tableRows)
         => CpuCompactWeights.EmbeddingQ8(R(ids), R(table), R(scales), W(output), count, dim, tableRows);
 
     /// <inheritdoc />

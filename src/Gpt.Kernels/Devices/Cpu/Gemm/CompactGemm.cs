@@ -51,14 +51,9 @@ internal static unsafe class CompactGemm
         int begin = item * job.RowsPerItem, end = Math.Min(job.N, begin + job.RowsPerItem);
         if (job.M == 1)
         {
-            float* four = stackalloc float[4];
-            int j = begin;
-            for (; j + 4 <= end; j += 4)
-            {
-                job.W.DotFour(job.A, j, four);
-                for (int i = 0; i < 4; i++) Store(ref job, 0, j + i, four[i]);
-            }
-            for (; j < end; j++) Store(ref job, 0, j, job.W.Dot(job.A, j));
+            float* dots = stackalloc float[MaxRowsPerItem];
+            job.W.DotMany(job.A, begin, end - begin, dots);
+            for (int j = begin; j < end; j++) Store(ref job, 0, j, dots[j - begin]);
             return;
         }
         // A few rows: each weight row is read once for all of them.

@@ -8,16 +8,17 @@ namespace Gpt.Kernels.Devices.Cpu.Gemm;
 /// <summary>
 /// A matrix (rows, cols) whose rows are held compact for inference, and the expansion of a run of one row back to
 /// fp32: bf16 (the upper half of each fp32, so exact) or int8 in <see cref="Q8Blocks"/>' layout (32 values a block,
-/// one fp16 scale each, x = d·q: the same product, rounded once, as <see cref="Q8Blocks.Dequantize"/>, so the values
-/// are bit-identical to it). Every compact GEMM path and the embedding lookup expand through here.
+/// one scale each: the block's fp16 scale, held widened to fp32; x = d·q: the same product, rounded once, as
+/// <see cref="Q8Blocks.Dequantize"/>, so the values are bit-identical to it). Every compact GEMM path and the embedding
+/// lookup expand through here.
 /// </summary>
 internal readonly unsafe struct CompactRows
 {
     private readonly ushort* _bf16;
     private readonly sbyte* _q8;
-    private readonly Half* _scales;
+    private readonly float* _scales;
 
-    private CompactRows(ushort* bf16, sbyte* q8, Half* scales, int cols)
+    private CompactRows(ushort* bf16, sbyte* q8, float* scales, int cols)
     {
         _bf16 = bf16;
         _q8 = q8;
@@ -31,8 +32,8 @@ internal readonly unsafe struct CompactRows
     /// <summary>Rows of bf16 bits, row-major.</summary>
     public static CompactRows BFloat16(ushort* values, int cols) => new(values, null, null, cols);
 
-    /// <summary>Rows of <see cref="Q8Blocks"/> values with one scale per block; <paramref name="cols"/> is a multiple of 32.</summary>
-    public static CompactRows Q8(sbyte* values, Half* scales, int cols) => new(null, values, scales, cols);
+    /// <summary>Rows of <see cref="Q8Blocks"/> values with one fp32 scale per block; <paramref name="cols"/> is a multiple of 32.</summary>
+    public static CompactRows Q8(sbyte* values, float* scales, int cols) => new(null, values, scales, cols);
 
     /// <summary>dst[i] = row[col + i] for i &lt; count, in fp32.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -60,17 +61,17 @@ internal readonly unsafe struct CompactRows
     }
 
     // q points at element `first` of the matrix; its block's scale is scales[first / 32].
-    private static void ExpandQ8(sbyte* q, Half* scales, long first, int count, float* dst)
+    private static void ExpandQ8(sbyte* q, float* scales, long first, int count, float* dst)
     {
         int i = 0;
         const int Block = Q8Blocks.BlockSize;
         // Up to the first block boundary one value at a time, then whole blocks vectorised.
-        for (; i < count && (first + i) % Block != 0; i++) dst[i] = (float)scales[(first + i) / Block] * q[i];
+        for (; i < count && (first + i) % Block != 0; i++) dst[i] = scales[(first + i) / Block] * q[i];
         if (Avx512F.IsSupported)
         {
             for (; i + Block <= count; i += Block)
             {
-                var d = Vector512.Create((float)scales[(first + i) / Block]);
+                var d = Vector512.Create(scales[(first + i) / Block]);
                 (Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(q + i))) * d).Store(dst + i);
                 (Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(q + i + 16))) * d).Store(dst + i + 16);
             }
@@ -79,12 +80,12 @@ internal readonly unsafe struct CompactRows
         {
             for (; i + Block <= count; i += Block)
             {
-                var d = Vector256.Create((float)scales[(first + i) / Block]);
+                var d = Vector256.Create(scales[(first + i) / Block]);
                 for (int h = 0; h < Block; h += 8)
                     (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(q + i + h)) * d).Store(dst + i + h);
             }
         }
-        for (; i < count; i++) dst[i] = (float)scales[(first + i) / Block] * q[i];
+        for (; i < count; i++) dst[i] = scales[(first + i) / Block] * q[i];
     }
 
     /// <summary>x · row[0 .. Cols) for one row, reading the compact values directly (no expanded copy): the decode
@@ -98,23 +99,25 @@ internal readonly unsafe struct CompactRows
         return _bf16 != null ? DotBf16(x, _bf16 + first, Cols) : DotQ8(x, _q8 + first, _scales + first / Q8Blocks.BlockSize, Cols);
     }
 
-    /// <summary>sums[i] = x · row[first + i] for the four consecutive rows first .. first + 3, each summed in exactly
-    /// <see cref="Dot"/>'s order (so a row's result does not depend on whether it was in a group), while the rows two
-    /// groups ahead are prefetched: one row at a time, the hardware prefetchers alone kept a core at about half the
-    /// bandwidth it reaches this way (q8: 2.6 against 7.6 G weights/s a core, measured on 123 M weights), and the four
-    /// horizontal sums overlap instead of ending each row's chain. Rows past the matrix are never read, only
-    /// prefetched (a prefetch does not fault).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void DotFour(float* x, long first, float* sums)
+    /// <summary>sums[i] = x · row[first + i] for the <paramref name="count"/> consecutive rows from <paramref name="first"/>:
+    /// decoding one sequence. Each row is summed in exactly <see cref="Dot"/>'s order (a row's result does not depend on the
+    /// rows beside it), but four rows at a time, with the rows two groups ahead prefetched: one row at a time, the hardware
+    /// prefetchers alone kept a core at about half the bandwidth it reaches this way (q8: 2.6 against 7.6 G weights/s a
+    /// core, measured on 123 M weights), and the four horizontal sums overlap instead of ending each row's chain. Rows past
+    /// the matrix are never read, only prefetched (a prefetch does not fault).</summary>
+    public void DotMany(float* x, long first, int count, float* sums)
     {
-        if (!Avx512F.IsSupported)
+        int i = 0;
+        if (Avx512F.IsSupported)
         {
-            for (int i = 0; i < 4; i++) sums[i] = DotExpanded(x, first + i);
-            return;
+            for (; i + 4 <= count; i += 4)
+            {
+                long at = (first + i) * Cols;
+                if (_bf16 != null) DotFourBf16(x, _bf16 + at, Cols, sums + i);
+                else DotFourQ8(x, _q8 + at, _scales + at / Q8Blocks.BlockSize, Cols, sums + i);
+            }
         }
-        long at = first * Cols;
-        if (_bf16 != null) DotFourBf16(x, _bf16 + at, Cols, sums);
-        else DotFourQ8(x, _q8 + at, _scales + at / Q8Blocks.BlockSize, Cols, sums);
+        for (; i < count; i++) sums[i] = Dot(x, first + i);
     }
 
     // Portable path: expand a run at a time into L1, then an fp32 dot.
@@ -187,62 +190,50 @@ internal readonly unsafe struct CompactRows
         sums[3] = Vector512.Sum(e0 + e1);
     }
 
-    // DotQ8 for four rows q, q + k, q + 2k, q + 3k (their scales consecutive), each in DotQ8's order: per row, blocks
-    // alternate between two totals, pairs starting afresh at each run of 128 blocks.
-    [SkipLocalsInit]
-    private static void DotFourQ8(float* x, sbyte* q, Half* scales, int k, float* sums)
+    // DotQ8 for four rows q, q + k, q + 2k, q + 3k, each in DotQ8's order: blocks alternate between two totals. d holds
+    // the four rows' scales, row after row.
+    private static void DotFourQ8(float* x, sbyte* q, float* d, int k, float* sums)
     {
-        const int RunBlocks = 128;
-        float* d = stackalloc float[4 * RunBlocks];
         int blocks = k / Q8Blocks.BlockSize;
         sbyte* ahead = q + 8L * k;             // two groups ahead; the group's 4k bytes, 128 per block
-        Half* scalesAhead = scales + 8 * blocks;
+        byte* scalesAhead = (byte*)(d + 8 * blocks);
+        sbyte* q1 = q + k, q2 = q1 + k, q3 = q2 + k;
+        float* d1 = d + blocks, d2 = d1 + blocks, d3 = d2 + blocks;
         Vector512<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default, e0 = default, e1 = default;
-        for (int run = 0; run < blocks; run += RunBlocks)
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2)
         {
-            int count = Math.Min(RunBlocks, blocks - run);
-            // The four rows' scales are consecutive: in one run (k ≤ 4096, every GPT-2 width) they widen in one pass.
-            int dStride = count == blocks ? blocks : RunBlocks;
-            if (count == blocks) WidenScales(scales, d, 4 * blocks);
-            else for (int r = 0; r < 4; r++) WidenScales(scales + r * blocks + run, d + r * RunBlocks, count);
-            float* xr = x + run * 32;
-            sbyte* q0 = q + run * 32, q1 = q0 + k, q2 = q1 + k, q3 = q2 + k;
-            float* d0 = d, d1 = d + dStride, d2 = d1 + dStride, d3 = d2 + dStride;
-            int b = 0;
-            for (; b + 2 <= count; b += 2)
-            {
-                sbyte* p = ahead + 128L * (run + b);
-                Sse.Prefetch0(p);
-                Sse.Prefetch0(p + 64);
-                Sse.Prefetch0(p + 128);
-                Sse.Prefetch0(p + 192);
-                if (((run + b) & 7) == 0) Sse.Prefetch0(scalesAhead + 4 * (run + b));     // the group's 8 bytes of scales a block
-                float* xb = xr + b * 32;
-                var x0 = Vector512.Load(xb);
-                var x1 = Vector512.Load(xb + 16);
-                var x2 = Vector512.Load(xb + 32);
-                var x3 = Vector512.Load(xb + 48);
-                int o = b * 32;
-                a0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q0 + o + 16), x0 * Q8x16(q0 + o)), Vector512.Create(d0[b]), a0);
-                a1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q0 + o + 48), x2 * Q8x16(q0 + o + 32)), Vector512.Create(d0[b + 1]), a1);
-                b0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q1 + o + 16), x0 * Q8x16(q1 + o)), Vector512.Create(d1[b]), b0);
-                b1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q1 + o + 48), x2 * Q8x16(q1 + o + 32)), Vector512.Create(d1[b + 1]), b1);
-                c0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q2 + o + 16), x0 * Q8x16(q2 + o)), Vector512.Create(d2[b]), c0);
-                c1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q2 + o + 48), x2 * Q8x16(q2 + o + 32)), Vector512.Create(d2[b + 1]), c1);
-                e0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q3 + o + 16), x0 * Q8x16(q3 + o)), Vector512.Create(d3[b]), e0);
-                e1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q3 + o + 48), x2 * Q8x16(q3 + o + 32)), Vector512.Create(d3[b + 1]), e1);
-            }
-            if (b < count)
-            {
-                float* xb = xr + b * 32;
-                var x0 = Vector512.Load(xb);
-                var x1 = Vector512.Load(xb + 16);
-                int o = b * 32;
-                a0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q0 + o + 16), x0 * Q8x16(q0 + o)), Vector512.Create(d0[b]), a0);
-                b0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q1 + o + 16), x0 * Q8x16(q1 + o)), Vector512.Create(d1[b]), b0);
-                c0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q2 + o + 16), x0 * Q8x16(q2 + o)), Vector512.Create(d2[b]), c0);
-                e0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q3 + o + 16), x0 * Q8x16(q3 + o)), Vector512.Create(d3[b]), e0);
-            }
+            sbyte* p = ahead + 128L * b;
+            Sse.Prefetch0(p);
+            Sse.Prefetch0(p + 64);
+            Sse.Prefetch0(p + 128);
+            Sse.Prefetch0(p + 192);
+            if ((b & 3) == 0) Sse.Prefetch0(scalesAhead + 16L * b);     // the group's 16 bytes of scales a block
+            float* xb = x + b * 32;
+            var x0 = Vector512.Load(xb);
+            var x1 = Vector512.Load(xb + 16);
+            var x2 = Vector512.Load(xb + 32);
+            var x3 = Vector512.Load(xb + 48);
+            int o = b * 32;
+            a0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q + o + 16), x0 * Q8x16(q + o)), Vector512.Create(d[b]), a0);
+            a1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q + o + 48), x2 * Q8x16(q + o + 32)), Vector512.Create(d[b + 1]), a1);
+            b0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q1 + o + 16), x0 * Q8x16(q1 + o)), Vector512.Create(d1[b]), b0);
+            b1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q1 + o + 48), x2 * Q8x16(q1 + o + 32)), Vector512.Create(d1[b + 1]), b1);
+            c0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q2 + o + 16), x0 * Q8x16(q2 + o)), Vector512.Create(d2[b]), c0);
+            c1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q2 + o + 48), x2 * Q8x16(q2 + o + 32)), Vector512.Create(d2[b + 1]), c1);
+            e0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q3 + o + 16), x0 * Q8x16(q3 + o)), Vector512.Create(d3[b]), e0);
+            e1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q3 + o + 48), x2 * Q8x16(q3 + o + 32)), Vector512.Create(d3[b + 1]), e1);
+        }
+        if (b < blocks)
+        {
+            float* xb = x + b * 32;
+            var x0 = Vector512.Load(xb);
+            var x1 = Vector512.Load(xb + 16);
+            int o = b * 32;
+            a0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q + o + 16), x0 * Q8x16(q + o)), Vector512.Create(d[b]), a0);
+            b0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q1 + o + 16), x0 * Q8x16(q1 + o)), Vector512.Create(d1[b]), b0);
+            c0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q2 + o + 16), x0 * Q8x16(q2 + o)), Vector512.Create(d2[b]), c0);
+            e0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q3 + o + 16), x0 * Q8x16(q3 + o)), Vector512.Create(d3[b]), e0);
         }
         sums[0] = Vector512.Sum(a0 + a1);
         sums[1] = Vector512.Sum(b0 + b1);
@@ -251,39 +242,28 @@ internal readonly unsafe struct CompactRows
     }
 
     // Per block: s = Σ x·q over 32 values, then total += d·s. Two totals alternate so the scale's multiply-add
-    // chain does not wait on the previous block. The fp16 scales are widened a run at a time, vectorised: one by
-    // one, the conversion would cost as much as the block's arithmetic.
-    [SkipLocalsInit]
-    private static float DotQ8(float* x, sbyte* q, Half* scales, int k)
+    // chain does not wait on the previous block.
+    private static float DotQ8(float* x, sbyte* q, float* d, int k)
     {
-        const int RunBlocks = 128;
-        float* d = stackalloc float[RunBlocks];
         var t0 = Vector512<float>.Zero;
         var t1 = Vector512<float>.Zero;
         int blocks = k / Q8Blocks.BlockSize;
-        for (int run = 0; run < blocks; run += RunBlocks)
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2)
         {
-            int count = Math.Min(RunBlocks, blocks - run);
-            WidenScales(scales + run, d, count);
-            float* xr = x + run * 32;
-            sbyte* qr = q + run * 32;
-            int b = 0;
-            for (; b + 2 <= count; b += 2)
-            {
-                float* xb = xr + b * 32;
-                sbyte* qb = qr + b * 32;
-                var s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(xb + 16), Q8x16(qb + 16), Vector512.Load(xb) * Q8x16(qb));
-                var s1 = Avx512F.FusedMultiplyAdd(Vector512.Load(xb + 48), Q8x16(qb + 48), Vector512.Load(xb + 32) * Q8x16(qb + 32));
-                t0 = Avx512F.FusedMultiplyAdd(s0, Vector512.Create(d[b]), t0);
-                t1 = Avx512F.FusedMultiplyAdd(s1, Vector512.Create(d[b + 1]), t1);
-            }
-            if (b < count)
-            {
-                float* xb = xr + b * 32;
-                sbyte* qb = qr + b * 32;
-                var s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(xb + 16), Q8x16(qb + 16), Vector512.Load(xb) * Q8x16(qb));
-                t0 = Avx512F.FusedMultiplyAdd(s0, Vector512.Create(d[b]), t0);
-            }
+            float* xb = x + b * 32;
+            sbyte* qb = q + b * 32;
+            var s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(xb + 16), Q8x16(qb + 16), Vector512.Load(xb) * Q8x16(qb));
+            var s1 = Avx512F.FusedMultiplyAdd(Vector512.Load(xb + 48), Q8x16(qb + 48), Vector512.Load(xb + 32) * Q8x16(qb + 32));
+            t0 = Avx512F.FusedMultiplyAdd(s0, Vector512.Create(d[b]), t0);
+            t1 = Avx512F.FusedMultiplyAdd(s1, Vector512.Create(d[b + 1]), t1);
+        }
+        if (b < blocks)
+        {
+            float* xb = x + b * 32;
+            sbyte* qb = q + b * 32;
+            var s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(xb + 16), Q8x16(qb + 16), Vector512.Load(xb) * Q8x16(qb));
+            t0 = Avx512F.FusedMultiplyAdd(s0, Vector512.Create(d[b]), t0);
         }
         return Vector512.Sum(t0 + t1);
     }
@@ -298,28 +278,18 @@ internal readonly unsafe struct CompactRows
             for (int r = 0; r < m; r++) sums[r] = DotExpanded(a + (long)r * Cols, row);
             return;
         }
-        const int RunBlocks = 128;
-        float* d = stackalloc float[RunBlocks];
-        for (int r = 0; r < m; r++) sums[r] = 0f;
-        // In runs of 128 blocks (4096 values), so the widened scales fit the stack whatever the width.
-        for (int col = 0; col < Cols; col += RunBlocks * Q8Blocks.BlockSize)
+        long first = row * Cols;
+        // Four rows of A at a time: eight accumulators and their pointers no longer fit the registers, and a row of
+        // weights expanded a second time comes from L1.
+        for (int r = 0; r < m; r += 4)
         {
-            int count = Math.Min(RunBlocks * Q8Blocks.BlockSize, Cols - col);
-            long first = row * Cols + col;
-            if (_q8 != null)
-                WidenScales(_scales + first / Q8Blocks.BlockSize, d, count / Q8Blocks.BlockSize);
-            // Four rows of A at a time: eight accumulators and their pointers no longer fit the registers, and a run of
-            // weights expanded a second time comes from L1.
-            for (int r = 0; r < m; r += 4)
-            {
-                if (_bf16 != null) Rows4<Bf16Load>(a + (long)r * Cols + col, Math.Min(4, m - r), first, count, sums + r, d);
-                else Rows4<Q8Load>(a + (long)r * Cols + col, Math.Min(4, m - r), first, count, sums + r, d);
-            }
+            if (_bf16 != null) Rows4<Bf16Load>(a + (long)r * Cols, Math.Min(4, m - r), first, Cols, sums + r);
+            else Rows4<Q8Load>(a + (long)r * Cols, Math.Min(4, m - r), first, Cols, sums + r);
         }
     }
 
     // Four rows of A (rows past m repeat the last; their sums are dropped).
-    private void Rows4<L>(float* a, int m, long first, int count, float* sums, float* d) where L : struct, IRowLoad
+    private void Rows4<L>(float* a, int m, long first, int count, float* sums) where L : struct, IRowLoad
     {
         int stride = Cols;
         float* a0 = a, a1 = a + Math.Min(1, m - 1) * stride, a2 = a + Math.Min(2, m - 1) * stride, a3 = a + Math.Min(3, m - 1) * stride;
@@ -327,7 +297,7 @@ internal readonly unsafe struct CompactRows
         int kk = 0;
         for (; kk + 16 <= count; kk += 16)
         {
-            var w = L.Load(this, first, kk, d);
+            var w = L.Load(this, first, kk);
             c0 = Avx512F.FusedMultiplyAdd(Vector512.Load(a0 + kk), w, c0);
             c1 = Avx512F.FusedMultiplyAdd(Vector512.Load(a1 + kk), w, c1);
             c2 = Avx512F.FusedMultiplyAdd(Vector512.Load(a2 + kk), w, c2);
@@ -351,46 +321,27 @@ internal readonly unsafe struct CompactRows
         {
             float sum = Vector512.Sum(c[r]);
             for (int i = 0; i < rest; i++) sum = MathF.FusedMultiplyAdd(a[(long)r * Cols + kk + i], tail[i], sum);
-            sums[r] += sum;
+            sums[r] = sum;
         }
     }
 
     private interface IRowLoad
     {
-        static abstract Vector512<float> Load(in CompactRows rows, long first, int kk, float* scales);
+        static abstract Vector512<float> Load(in CompactRows rows, long first, int kk);
     }
 
     private readonly struct Bf16Load : IRowLoad
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Load(in CompactRows rows, long first, int kk, float* scales) => Bf16x16(rows._bf16 + first + kk);
+        public static Vector512<float> Load(in CompactRows rows, long first, int kk) => Bf16x16(rows._bf16 + first + kk);
     }
 
-    // kk is a multiple of 16 and the run starts on a block, so the 16 values share block kk / 32's scale.
+    // first starts a row (a whole number of blocks) and kk is a multiple of 16, so the 16 values share one block's scale.
     private readonly struct Q8Load : IRowLoad
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector512<float> Load(in CompactRows rows, long first, int kk, float* scales) =>
-            Q8x16(rows._q8 + first + kk) * Vector512.Create(scales[kk >> 5]);
-    }
-
-    // fp16 → fp32 for a row's scales, 16 at a time: a row has only 24 (k = 768) to 96 of them, so a general conversion's
-    // call and remainder handling cost as much as the row's arithmetic. Scales are finite and non-negative (max|x| / 127):
-    // the exponent and mantissa bits move up 13 places, and the product with 2^112 rebiases the exponent, which also
-    // gives zero and subnormal scales their exact value.
-    private static void WidenScales(Half* source, float* destination, int count)
-    {
-        var rebias = Vector512.Create(BitConverter.UInt32BitsToSingle(0x77800000u));    // 2^112
-        var magnitude = Vector512.Create(0x7FFFu);
-        int i = 0;
-        for (; i + 16 <= count; i += 16)
-        {
-            var bits = Avx512F.ConvertToVector512UInt32(Vector256.Load((ushort*)source + i)) & magnitude;
-            (Avx512F.ShiftLeftLogical(bits, 13).AsSingle() * rebias).Store(destination + i);
-        }
-        // The rest by the same bit move (Half's own conversion is a call, and costs more than the row's arithmetic).
-        float rebiasOne = BitConverter.UInt32BitsToSingle(0x77800000u);
-        for (; i < count; i++) destination[i] = BitConverter.UInt32BitsToSingle((((ushort*)source)[i] & 0x7FFFu) << 13) * rebiasOne;
+        public static Vector512<float> Load(in CompactRows rows, long first, int kk) =>
+            Q8x16(rows._q8 + first + kk) * Vector512.Create(rows._scales[(first + kk) / Q8Blocks.BlockSize]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
