@@ -38,6 +38,10 @@ public sealed class Parameter
     /// one of its large matrices; <see cref="Value"/> then holds no memory.</summary>
     internal CompactMatrix? Compact { get; set; }
 
+    /// <summary>Bytes the values occupy on their device: 4 a value in fp32, or the compact storage's size (bf16 values,
+    /// or int8 values with their block scales) when <see cref="WeightStorage"/> holds this matrix compact.</summary>
+    public long StorageBytes => Compact?.Bytes ?? Shape.ElementCount * sizeof(float);
+
     /// <summary>How the parameter is initialised.</summary>
     public ParameterInit Init { get; }
 

@@ -34,6 +34,23 @@ public sealed class CompactWeightsTests : IDisposable
         model.ConvertWeights(storage);                        // the current storage: nothing to do
     }
 
+    // bf16: 2 bytes a value; int8: 1 byte a value and a 4-byte (widened) scale per block of 32; vectors stay fp32.
+    [Theory]
+    [InlineData(WeightStorage.Float32, 4.0)]
+    [InlineData(WeightStorage.BFloat16, 2.0)]
+    [InlineData(WeightStorage.Int8, 1.125)]
+    public void StorageBytesCountTheMatricesInTheirStorage(WeightStorage storage, double bytesPerMatrixValue)
+    {
+        using var model = new GptModel(GenerationModels.LongContext(), seed: 3);
+        model.ConvertWeights(storage);
+        Assert.Contains(model.Parameters.Items, p => p.Shape.Rank == 2 && p != model.PositionEmbedding);
+        foreach (var p in model.Parameters.Items)
+        {
+            bool compact = storage != WeightStorage.Float32 && p.Shape.Rank == 2 && p != model.PositionEmbedding;
+            Assert.Equal((long)(p.Shape.ElementCount * (compact ? bytesPerMatrixValue : 4.0)), p.StorageBytes);
+        }
+    }
+
     [Theory]
     [InlineData(WeightStorage.BFloat16)]
     [InlineData(WeightStorage.Int8)]

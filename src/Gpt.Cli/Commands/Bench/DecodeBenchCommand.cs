@@ -5,7 +5,6 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Text.Json;
 using Gpt.Kernels.Devices.Cpu;
-using Gpt.Kernels.Quantization;
 using Gpt.Sdk.Generation;
 using Gpt.Sdk.Nn;
 using Gpt.Sdk.Tensors;
@@ -157,22 +156,8 @@ internal static class DecodeBenchCommand
 
     // Bytes a decoding step reads: every matrix in its storage and the fp32 vectors; the position table is left out
     // (a step reads one row of it).
-    private static long WeightBytes(GptModel model)
-    {
-        long bytes = 0;
-        foreach (var p in model.Parameters.Items)
-        {
-            if (p == model.PositionEmbedding) continue;
-            long count = p.Shape.ElementCount;
-            bytes += p.Shape.Rank < 2 ? count * sizeof(float) : model.WeightStorage switch
-            {
-                WeightStorage.BFloat16 => count * 2,
-                WeightStorage.Int8 => count + count / Q8Blocks.BlockSize * sizeof(float),     // scales held widened to fp32
-                _ => count * sizeof(float),
-            };
-        }
-        return bytes;
-    }
+    private static long WeightBytes(GptModel model) =>
+        model.Parameters.Items.Where(p => p != model.PositionEmbedding).Sum(p => p.StorageBytes);
 
     private unsafe struct SumJob
     {

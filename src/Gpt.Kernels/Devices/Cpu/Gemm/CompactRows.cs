@@ -215,14 +215,14 @@ internal readonly unsafe struct CompactRows
             var x2 = Vector512.Load(xb + 32);
             var x3 = Vector512.Load(xb + 48);
             int o = b * 32;
-            a0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q + o + 16), x0 * Q8x16(q + o)), Vector512.Create(d[b]), a0);
-            a1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q + o + 48), x2 * Q8x16(q + o + 32)), Vector512.Create(d[b + 1]), a1);
-            b0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q1 + o + 16), x0 * Q8x16(q1 + o)), Vector512.Create(d1[b]), b0);
-            b1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q1 + o + 48), x2 * Q8x16(q1 + o + 32)), Vector512.Create(d1[b + 1]), b1);
-            c0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q2 + o + 16), x0 * Q8x16(q2 + o)), Vector512.Create(d2[b]), c0);
-            c1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q2 + o + 48), x2 * Q8x16(q2 + o + 32)), Vector512.Create(d2[b + 1]), c1);
-            e0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q3 + o + 16), x0 * Q8x16(q3 + o)), Vector512.Create(d3[b]), e0);
-            e1 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x3, Q8x16(q3 + o + 48), x2 * Q8x16(q3 + o + 32)), Vector512.Create(d3[b + 1]), e1);
+            a0 = Block(x0, x1, q + o, d[b], a0);
+            a1 = Block(x2, x3, q + o + 32, d[b + 1], a1);
+            b0 = Block(x0, x1, q1 + o, d1[b], b0);
+            b1 = Block(x2, x3, q1 + o + 32, d1[b + 1], b1);
+            c0 = Block(x0, x1, q2 + o, d2[b], c0);
+            c1 = Block(x2, x3, q2 + o + 32, d2[b + 1], c1);
+            e0 = Block(x0, x1, q3 + o, d3[b], e0);
+            e1 = Block(x2, x3, q3 + o + 32, d3[b + 1], e1);
         }
         if (b < blocks)
         {
@@ -230,10 +230,10 @@ internal readonly unsafe struct CompactRows
             var x0 = Vector512.Load(xb);
             var x1 = Vector512.Load(xb + 16);
             int o = b * 32;
-            a0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q + o + 16), x0 * Q8x16(q + o)), Vector512.Create(d[b]), a0);
-            b0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q1 + o + 16), x0 * Q8x16(q1 + o)), Vector512.Create(d1[b]), b0);
-            c0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q2 + o + 16), x0 * Q8x16(q2 + o)), Vector512.Create(d2[b]), c0);
-            e0 = Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q3 + o + 16), x0 * Q8x16(q3 + o)), Vector512.Create(d3[b]), e0);
+            a0 = Block(x0, x1, q + o, d[b], a0);
+            b0 = Block(x0, x1, q1 + o, d1[b], b0);
+            c0 = Block(x0, x1, q2 + o, d2[b], c0);
+            e0 = Block(x0, x1, q3 + o, d3[b], e0);
         }
         sums[0] = Vector512.Sum(a0 + a1);
         sums[1] = Vector512.Sum(b0 + b1);
@@ -253,17 +253,14 @@ internal readonly unsafe struct CompactRows
         {
             float* xb = x + b * 32;
             sbyte* qb = q + b * 32;
-            var s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(xb + 16), Q8x16(qb + 16), Vector512.Load(xb) * Q8x16(qb));
-            var s1 = Avx512F.FusedMultiplyAdd(Vector512.Load(xb + 48), Q8x16(qb + 48), Vector512.Load(xb + 32) * Q8x16(qb + 32));
-            t0 = Avx512F.FusedMultiplyAdd(s0, Vector512.Create(d[b]), t0);
-            t1 = Avx512F.FusedMultiplyAdd(s1, Vector512.Create(d[b + 1]), t1);
+            t0 = Block(Vector512.Load(xb), Vector512.Load(xb + 16), qb, d[b], t0);
+            t1 = Block(Vector512.Load(xb + 32), Vector512.Load(xb + 48), qb + 32, d[b + 1], t1);
         }
         if (b < blocks)
         {
             float* xb = x + b * 32;
             sbyte* qb = q + b * 32;
-            var s0 = Avx512F.FusedMultiplyAdd(Vector512.Load(xb + 16), Q8x16(qb + 16), Vector512.Load(xb) * Q8x16(qb));
-            t0 = Avx512F.FusedMultiplyAdd(s0, Vector512.Create(d[b]), t0);
+            t0 = Block(Vector512.Load(xb), Vector512.Load(xb + 16), qb, d[b], t0);
         }
         return Vector512.Sum(t0 + t1);
     }
@@ -347,6 +344,11 @@ internal readonly unsafe struct CompactRows
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Bf16x16(ushort* p) =>
         Avx512F.ShiftLeftLogical(Avx512F.ConvertToVector512UInt32(Vector256.Load(p)), 16).AsSingle();
+
+    // One int8 block: total + d·(x[0..16)·q[0..16) + x[16..32)·q[16..32)), the second half fused onto the first's product.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Block(Vector512<float> x0, Vector512<float> x1, sbyte* q, float d, Vector512<float> total) =>
+        Avx512F.FusedMultiplyAdd(Avx512F.FusedMultiplyAdd(x1, Q8x16(q + 16), x0 * Q8x16(q)), Vector512.Create(d), total);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Q8x16(sbyte* p) => Avx512F.ConvertToVector512Single(Avx512F.ConvertToVector512Int32(Vector128.Load(p)));
