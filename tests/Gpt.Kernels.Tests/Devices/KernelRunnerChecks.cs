@@ -118,6 +118,9 @@ internal static class KernelRunnerChecks
         var host = new float[256];
         Span<KernelArgument> arguments =
             [KernelArgument.Buffer(slice), KernelArgument.Buffer(slice), KernelArgument.Buffer(slice), KernelArgument.Float(0.5f), KernelArgument.Int(256)];
+        // Each operation once before measuring, upload included: a first call may allocate (its interop stub, say), which
+        // is not steady state. Without the upload here the test failed once in a full run and passed when run alone.
+        device.Upload<float>(host, slice);
         device.Launch(TestKernels.Axpy, 1, 256, arguments);
         device.Download(slice, host);
         long before = GC.GetAllocatedBytesForCurrentThread();
