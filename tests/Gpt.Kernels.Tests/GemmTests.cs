@@ -109,9 +109,9 @@ public class GemmTests
     [InlineData(true, true)]
     public void FastMatchesReferenceAcrossRowBlocksAndPartialKBlocks(bool transA, bool transB)
     {
-        // 800 rows: two row blocks of tiles (at most 768 rows each) and a last row panel of 8 (800 = 66 * 12 + 8);
-        // k = 520: K blocks of 256, 256 and 8, so packed A holds blocks of different lengths back to back;
-        // n = 100: three full column panels and one of 4 that overhangs C.
+        // 800 rows: taller than one tile (at most 768 rows), so the tall arrangement, with a last row panel of 8
+        // (800 = 66 * 12 + 8); k = 520: K blocks of 512 and 8, so packed B holds blocks of different lengths back to
+        // back; n = 100: three full column panels and one of 4 that overhangs C.
         CheckAgainstReference(new Random(4321), 800, 100, 520, transA, transB, 1f, transA ? 1f : 0f, transB);
     }
 
@@ -137,6 +137,38 @@ public class GemmTests
 
         GemmKernels.MatMul(a, b, reference, m, n, k, transA, transB, 0.5f, 1f, bias);
         AssertClose(reference, chunked, magnitude, $"chunked {m}x{n}x{k}, tA={transA}, tB={transB}");
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(false, true)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public unsafe void TallArrangementGivesTheSameBits(bool transA, bool transB)
+    {
+        // Taller than one tile with a small B: the weight-gradient arrangement (B packed once, rows in per-thread
+        // blocks). Rows not a multiple of the micro-tile (800 = 66 * 12 + 8), columns overhanging a panel (700 = 21 * 32
+        // + 28) and two K blocks (512 + 88). It must match, bit for bit, the general arrangement with two row blocks in
+        // one chunk (a packing limit just below this B's 600 * 704 floats) and with many small chunks, and the
+        // reference closely.
+        const int m = 800, n = 700, k = 600;
+        var random = new Random(4321);
+        float[] a = RandomValues(m * k, random), b = RandomValues(k * n, random), bias = RandomValues(n, random);
+        float[] tall = RandomValues(m * n, random), general = (float[])tall.Clone(), chunked = (float[])tall.Clone();
+        float[] reference = (float[])tall.Clone();
+        float[] magnitude = Magnitudes(a, b, m, n, k, transA, transB, 0.5f);
+        for (int i = 0; i < m * n; i++) magnitude[i] += Math.Abs(tall[i]) + Math.Abs(bias[i % n]);
+        fixed (float* pa = a, pb = b, pt = tall, pg = general, pc = chunked, pbias = bias)
+        {
+            PackedGemm.Run(pa, pb, pt, pbias, m, n, k, transA, transB, 0.5f, 1f);
+            PackedGemm.Run(pa, pb, pg, pbias, m, n, k, transA, transB, 0.5f, 1f, maxPackedFloats: 412_000);
+            PackedGemm.Run(pa, pb, pc, pbias, m, n, k, transA, transB, 0.5f, 1f, maxPackedFloats: 2000, maxChunkBlocks: 1);
+        }
+        Assert.Equal(general, tall);
+        Assert.Equal(chunked, tall);
+
+        GemmKernels.MatMul(a, b, reference, m, n, k, transA, transB, 0.5f, 1f, bias);
+        AssertClose(reference, tall, magnitude, $"tall {m}x{n}x{k}, tA={transA}, tB={transB}");
     }
 
     [Fact]
