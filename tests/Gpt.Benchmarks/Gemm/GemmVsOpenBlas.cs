@@ -8,9 +8,12 @@ namespace Gpt.Benchmarks.Gemm;
 /// <c>dotnet run -c Release --project tests/Gpt.Benchmarks -- gemm-vs-openblas [--blocks N] [--repeat N] [--filter TEXT]</c>:
 /// times CpuGemm and OpenBLAS cblas_sgemm at every GEMM shape of GPT-2 124M, on the same inputs and
 /// thread count, in interleaved blocks so both see the same machine load. Prints one JSON line per
-/// shape, then the whole comparison as a Markdown table: GFLOP/s (best and median), the ratio, and
+/// shape, then the whole comparison as a Markdown table: GFLOP/s (best and median), the ratios, and
 /// each figure as a fraction of the machine's fp32 peak measured in the same run. A figure above the
 /// peak stops the run with an error (exit code 3) instead of being printed.
+/// <para>The paired ratio is the median, over the block pairs, of the ratio of the two sides' best times in
+/// adjacent blocks: on a virtual machine whose speed changes for seconds at a time (both libraries drop to about
+/// half for a while), the best of each side can come from different phases, while adjacent blocks share one.</para>
 /// </summary>
 internal static unsafe class GemmVsOpenBlas
 {
@@ -18,7 +21,7 @@ internal static unsafe class GemmVsOpenBlas
     private const double WarmUpSeconds = 0.05;
     private const double MaxBlockSeconds = 0.4;
 
-    private sealed record Result(GemmShape Shape, Timing Ours, Timing Theirs, double MaxAbsDiff)
+    private sealed record Result(GemmShape Shape, Timing Ours, Timing Theirs, double PairedRatio, double MaxAbsDiff)
     {
         // Best GFLOP/s of each side as fractions of the peak, set once checked against it.
         public double OursOfPeak { get; set; }
@@ -110,22 +113,28 @@ internal static unsafe class GemmVsOpenBlas
 
             // Interleaved blocks, alternating which side goes first, with a pause after each so OpenBLAS's
             // workers (which spin for a while after a call) are asleep before our threads need the cores.
+            var paired = new List<double>();
             for (int block = 0; block < blocks; block++)
             {
                 bool oursFirst = block % 2 == 0;
-                Time(oursFirst ? runOurs : runTheirs, repeat, oursFirst ? oursTimes : theirsTimes);
+                double first = Time(oursFirst ? runOurs : runTheirs, repeat, oursFirst ? oursTimes : theirsTimes);
                 Thread.Sleep(PauseMilliseconds);
-                Time(oursFirst ? runTheirs : runOurs, repeat, oursFirst ? theirsTimes : oursTimes);
+                double second = Time(oursFirst ? runTheirs : runOurs, repeat, oursFirst ? theirsTimes : oursTimes);
                 Thread.Sleep(PauseMilliseconds);
+                paired.Add(oursFirst ? second / first : first / second);
             }
-            return new Result(s, Summary(oursTimes), Summary(theirsTimes), diff);
+            paired.Sort();
+            double pairedRatio = paired.Count % 2 == 1 ? paired[paired.Count / 2] : (paired[paired.Count / 2 - 1] + paired[paired.Count / 2]) / 2;
+            return new Result(s, Summary(oursTimes), Summary(theirsTimes), pairedRatio, diff);
         }
     }
 
     // A warm-up that is not timed (at least two calls: the first of a block may find cold caches and
     // sleeping workers), then up to `repeat` timed calls, fewer once the block has taken its time budget.
-    private static void Time(Action run, int repeat, List<double> seconds)
+    // Returns the block's best time.
+    private static double Time(Action run, int repeat, List<double> seconds)
     {
+        double best = double.MaxValue;
         long warmUp = Stopwatch.GetTimestamp();
         for (int i = 0; i < 2 || Stopwatch.GetElapsedTime(warmUp).TotalSeconds < WarmUpSeconds; i++) run();
         long begin = Stopwatch.GetTimestamp();
@@ -133,8 +142,11 @@ internal static unsafe class GemmVsOpenBlas
         {
             long start = Stopwatch.GetTimestamp();
             run();
-            seconds.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+            double elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            seconds.Add(elapsed);
+            best = Math.Min(best, elapsed);
         }
+        return best;
     }
 
     private static Timing Summary(List<double> seconds)
@@ -155,7 +167,7 @@ internal static unsafe class GemmVsOpenBlas
             $"{{\"use\":\"{s.Use}\",\"m\":{s.M},\"n\":{s.N},\"k\":{s.K},\"transA\":{Bool(s.TransA)},\"transB\":{Bool(s.TransB)},\"beta\":{s.Beta},") + Invariant(
             $"\"ours_gflops\":{ours:F1},\"ours_of_peak\":{r.OursOfPeak:F3},\"ours_median_gflops\":{oursMedian:F1},") + Invariant(
             $"\"openblas_gflops\":{theirs:F1},\"openblas_of_peak\":{r.TheirsOfPeak:F3},\"openblas_median_gflops\":{theirsMedian:F1},") + Invariant(
-            $"\"ratio\":{ours / theirs:F3},\"median_ratio\":{oursMedian / theirsMedian:F3},\"max_abs_diff\":{r.MaxAbsDiff:G3}}}");
+            $"\"ratio\":{ours / theirs:F3},\"median_ratio\":{oursMedian / theirsMedian:F3},\"paired_ratio\":{r.PairedRatio:F3},\"max_abs_diff\":{r.MaxAbsDiff:G3}}}");
     }
 
     private static string Table(List<Result> results, CpuPeakFigures peak, int threads, string loadBefore, string loadAfter)
@@ -163,17 +175,18 @@ internal static unsafe class GemmVsOpenBlas
         var text = new System.Text.StringBuilder();
         text.AppendLine(Invariant($"{threads} threads each; fp32 peak {peak}; load average {loadBefore} before, {loadAfter} after."));
         text.AppendLine("GFLOP/s = 2*M*N*K / best time (median in brackets); \"of peak\" = best GFLOP/s / peak (the peak is measured again, " +
-            "longer, for a figure above it, and that figure's fraction is of the new measurement).");
+            "longer, for a figure above it, and that figure's fraction is of the new measurement); \"paired\" = median over the " +
+            "block pairs of the ratio of the two sides' best times in adjacent blocks (robust to the machine changing speed between blocks).");
         text.AppendLine();
-        text.AppendLine("| use | M | N | K | ours | of peak | OpenBLAS | of peak | ratio (best) | ratio (median) |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| use | M | N | K | ours | of peak | OpenBLAS | of peak | ratio (best) | ratio (median) | ratio (paired) |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
             var s = r.Shape;
             double ours = s.Flops / r.Ours.Best / 1e9, theirs = s.Flops / r.Theirs.Best / 1e9;
             double oursMedian = s.Flops / r.Ours.Median / 1e9, theirsMedian = s.Flops / r.Theirs.Median / 1e9;
             text.AppendLine(Invariant(
-                $"| {s.Use}{(s.TransA ? " (Aᵀ)" : "")}{(s.TransB ? " (Bᵀ)" : "")} | {s.M} | {s.N} | {s.K} | {ours:F1} ({oursMedian:F1}) | {r.OursOfPeak:F2} | {theirs:F1} ({theirsMedian:F1}) | {r.TheirsOfPeak:F2} | {ours / theirs:F2} | {oursMedian / theirsMedian:F2} |"));
+                $"| {s.Use}{(s.TransA ? " (Aᵀ)" : "")}{(s.TransB ? " (Bᵀ)" : "")} | {s.M} | {s.N} | {s.K} | {ours:F1} ({oursMedian:F1}) | {r.OursOfPeak:F2} | {theirs:F1} ({theirsMedian:F1}) | {r.TheirsOfPeak:F2} | {ours / theirs:F2} | {oursMedian / theirsMedian:F2} | {r.PairedRatio:F2} |"));
         }
         return text.ToString();
     }
