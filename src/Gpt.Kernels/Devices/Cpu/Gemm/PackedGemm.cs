@@ -19,7 +19,7 @@ namespace Gpt.Kernels.Devices.Cpu.Gemm;
 /// micro-panel (MR x KC, 24 KiB) is loaded once into L1 and swept across all the tile's B
 /// micro-panels, which stream from L2: the operand held in L1 is the small one, so the streamed one
 /// does not evict it (holding the 32 KiB B micro-panel instead filled the whole L1). Large products are processed
-/// in chunks of K and of rows so packed A stays a few megabytes. Every element of C is the sum of its
+/// in chunks of K and of rows so packed A stays within 16 MiB. Every element of C is the sum of its
 /// KC-block partial sums, added in ascending k; chunks hold whole KC blocks and work is split over
 /// M and N only, so C depends neither on the chunking, nor on the arrangement, nor on the thread count.
 /// <para>The tall arrangement keeps each thread's packed A in its own L2: in the general one a tile reads A panels
@@ -98,7 +98,8 @@ internal static unsafe class PackedGemm
     /// <param name="transB">B is stored transposed.</param>
     /// <param name="alpha">Scale of the product.</param>
     /// <param name="beta">Scale of the old C; 0 overwrites.</param>
-    /// <param name="maxPackedFloats">Size limit of a packed A chunk (tests make it small).</param>
+    /// <param name="maxPackedFloats">Size limit of a packed A chunk and of the tall arrangement's shared packed B (tests make
+    /// it small).</param>
     /// <param name="maxChunkBlocks">Longest K chunk in KC blocks (tests make it small).</param>
     /// <param name="packB">When not null, packs B's panels instead of <see cref="GemmPacking.PackB"/> (b is then unused):
     /// (state, j, cols, k0, kc, nr, dst) with <see cref="GemmPacking.PackB"/>'s meaning.</param>
