@@ -118,25 +118,11 @@ public class GemmTests
     [Theory]
     [InlineData(false, true)]
     [InlineData(true, false)]
-    public unsafe void ChunkedPackingGivesTheSameBits(bool transA, bool transB)
+    public void ChunkedPackingGivesTheSameBits(bool transA, bool transB)
     {
         // Tiny chunk limits split K and the rows into several chunks each; every
         // element must still come out bit-identical to the unchunked product.
-        const int m = 50, n = 70, k = 600;
-        var random = new Random(1234);
-        float[] a = RandomValues(m * k, random), b = RandomValues(k * n, random), bias = RandomValues(n, random);
-        float[] whole = RandomValues(m * n, random), chunked = (float[])whole.Clone(), reference = (float[])whole.Clone();
-        float[] magnitude = Magnitudes(a, b, m, n, k, transA, transB, 0.5f);
-        for (int i = 0; i < m * n; i++) magnitude[i] += Math.Abs(whole[i]) + Math.Abs(bias[i % n]);
-        CpuGemm.MatMul(a, b, whole, m, n, k, transA, transB, 0.5f, 1f, bias);
-        fixed (float* pa = a, pb = b, pc = chunked, pbias = bias)
-        {
-            PackedGemm.Run(pa, pb, pc, pbias, m, n, k, transA, transB, 0.5f, 1f, maxPackedFloats: 2000, maxChunkBlocks: 1);
-        }
-        Assert.Equal(whole, chunked);
-
-        GemmKernels.MatMul(a, b, reference, m, n, k, transA, transB, 0.5f, 1f, bias);
-        AssertClose(reference, chunked, magnitude, $"chunked {m}x{n}x{k}, tA={transA}, tB={transB}");
+        AssertSameBitsUnderPackingLimits(50, 70, 600, transA, transB, new Random(1234), "chunked", (2000, 1));
     }
 
     [Theory]
@@ -144,31 +130,39 @@ public class GemmTests
     [InlineData(false, true)]
     [InlineData(true, false)]
     [InlineData(true, true)]
-    public unsafe void TallArrangementGivesTheSameBits(bool transA, bool transB)
+    public void TallArrangementGivesTheSameBits(bool transA, bool transB)
     {
         // Taller than one tile with a small B: the weight-gradient arrangement (B packed once, rows in per-thread
         // blocks). Rows not a multiple of the micro-tile (800 = 66 * 12 + 8), columns overhanging a panel (700 = 21 * 32
         // + 28) and two K blocks (512 + 88). It must match, bit for bit, the general arrangement with two row blocks in
         // one chunk (a packing limit just below this B's 600 * 704 floats) and with many small chunks, and the
         // reference closely.
-        const int m = 800, n = 700, k = 600;
-        var random = new Random(4321);
+        AssertSameBitsUnderPackingLimits(800, 700, 600, transA, transB, new Random(4321), "tall",
+            (412_000, PackedGemm.MaxChunkBlocks), (2000, 1));
+    }
+
+    // C = 0.5 op(A) op(B) + C + bias through CpuGemm, then through PackedGemm under each (packing, chunk) limit: every
+    // result bit-identical to the first, and the first close to the reference.
+    private static unsafe void AssertSameBitsUnderPackingLimits(int m, int n, int k, bool transA, bool transB, Random random,
+        string label, params (long MaxPackedFloats, int MaxChunkBlocks)[] limits)
+    {
         float[] a = RandomValues(m * k, random), b = RandomValues(k * n, random), bias = RandomValues(n, random);
-        float[] tall = RandomValues(m * n, random), general = (float[])tall.Clone(), chunked = (float[])tall.Clone();
-        float[] reference = (float[])tall.Clone();
+        float[] c = RandomValues(m * n, random), expected = (float[])c.Clone(), reference = (float[])c.Clone();
         float[] magnitude = Magnitudes(a, b, m, n, k, transA, transB, 0.5f);
-        for (int i = 0; i < m * n; i++) magnitude[i] += Math.Abs(tall[i]) + Math.Abs(bias[i % n]);
-        fixed (float* pa = a, pb = b, pt = tall, pg = general, pc = chunked, pbias = bias)
+        for (int i = 0; i < m * n; i++) magnitude[i] += Math.Abs(c[i]) + Math.Abs(bias[i % n]);
+        CpuGemm.MatMul(a, b, expected, m, n, k, transA, transB, 0.5f, 1f, bias);
+        foreach (var (maxPackedFloats, maxChunkBlocks) in limits)
         {
-            PackedGemm.Run(pa, pb, pt, pbias, m, n, k, transA, transB, 0.5f, 1f);
-            PackedGemm.Run(pa, pb, pg, pbias, m, n, k, transA, transB, 0.5f, 1f, maxPackedFloats: 412_000);
-            PackedGemm.Run(pa, pb, pc, pbias, m, n, k, transA, transB, 0.5f, 1f, maxPackedFloats: 2000, maxChunkBlocks: 1);
+            float[] limited = (float[])c.Clone();
+            fixed (float* pa = a, pb = b, pc = limited, pbias = bias)
+            {
+                PackedGemm.Run(pa, pb, pc, pbias, m, n, k, transA, transB, 0.5f, 1f, maxPackedFloats, maxChunkBlocks);
+            }
+            Assert.Equal(expected, limited);
         }
-        Assert.Equal(general, tall);
-        Assert.Equal(chunked, tall);
 
         GemmKernels.MatMul(a, b, reference, m, n, k, transA, transB, 0.5f, 1f, bias);
-        AssertClose(reference, tall, magnitude, $"tall {m}x{n}x{k}, tA={transA}, tB={transB}");
+        AssertClose(reference, expected, magnitude, $"{label} {m}x{n}x{k}, tA={transA}, tB={transB}");
     }
 
     [Fact]

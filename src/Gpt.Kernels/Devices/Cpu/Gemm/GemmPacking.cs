@@ -34,7 +34,7 @@ internal static unsafe class GemmPacking
     {
         if (transA)
         {
-            CopyRowsToPanels(a + (long)k0 * m + i, m, rows, kc, mr, dst);
+            CopyRows(a + (long)k0 * m + i, m, rows, kc, mr, dst);
             return;
         }
         for (int p = 0; p < rows; p += mr, dst += (long)kc * mr)
@@ -69,17 +69,21 @@ internal static unsafe class GemmPacking
         CopyRows(b + (long)k0 * n + j, n, cols, kc, nr, dst);
     }
 
-    // CopyRows for several panels at once: each source line's run (all the panels' values at one k, a few whole
-    // cache lines) is read in one pass and dealt out to the panels. Packing one panel at a time read 12 floats a
-    // line, a new page for every k when the stride is large, and cost a tenth of the product on tall Aᵀ shapes.
+    // dst[p * kc * width + kk * width + c] = src[kk * stride + p * width + c] for p * width + c < count: the operand
+    // already runs across the panels, so each source line's run at one k (all the panels' values, whole cache lines
+    // when there are several panels) is read in one pass and dealt out to them. Packing a transposed A one panel at a
+    // time read 12 floats a line, a new page for every k when the stride is large, and cost a tenth of the product on
+    // tall Aᵀ shapes.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CopyRowsToPanels(float* src, int stride, int count, int kc, int width, float* dst)
+    private static void CopyRows(float* src, int stride, int count, int kc, int width, float* dst)
     {
         long panelFloats = (long)kc * width;
         for (int kk = 0; kk < kc; kk++, src += stride)
         {
             if (Sse.IsSupported)
             {
+                // Each line is a short run far from the last: the hardware prefetchers would start afresh on every
+                // line, so fetch a few lines ahead. Prefetches past the operand's end are harmless (they never fault).
                 float* ahead = src + PrefetchLines * (long)stride;
                 for (int c0 = 0; c0 < count; c0 += 16) Sse.Prefetch0(ahead + c0);
                 Sse.Prefetch0(ahead + count - 1);
@@ -90,25 +94,6 @@ internal static unsafe class GemmPacking
             {
                 CopyLine(line, Math.Min(width, count - c), panel);
             }
-        }
-    }
-
-    // dst[kk * width + c] = src[kk * stride + c] for c < count: the operand already runs across the panel.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CopyRows(float* src, int stride, int count, int kc, int width, float* dst)
-    {
-        for (int kk = 0; kk < kc; kk++, src += stride, dst += width)
-        {
-            if (Sse.IsSupported)
-            {
-                // Each line is a short run (one tile's columns) far from the last: the hardware
-                // prefetchers would start afresh on every line, so fetch a few lines ahead. Prefetches
-                // past the operand's end are harmless (they never fault).
-                float* ahead = src + PrefetchLines * (long)stride;
-                for (int c0 = 0; c0 < count; c0 += 16) Sse.Prefetch0(ahead + c0);
-                Sse.Prefetch0(ahead + count - 1);
-            }
-            CopyLine(src, count, dst);
         }
     }
 

@@ -75,7 +75,8 @@ internal static unsafe class PackedGemm
         public bool TransA, TransB;
         public float Alpha, Beta;
 
-        // The current chunk: rows [RowStart, RowStart + Rows) of C, summed over k in [KStart, KStart + KLength).
+        // The general arrangement's current chunk: rows [RowStart, RowStart + Rows) of C, summed over k in
+        // [KStart, KStart + KLength).
         public int RowStart, Rows, KStart, KLength;
 
         // Tiles: RowBlocks x ColBlocks of TileRows x TileCols.
@@ -151,10 +152,6 @@ internal static unsafe class PackedGemm
     // The tall arrangement: B packed once (all of k, every column), then blocks of TallTileRows rows of C.
     private static void RunTall(Job* job, long sharedB, bool parallel)
     {
-        job->KStart = 0;
-        job->KLength = job->K;
-        job->RowStart = 0;
-        job->Rows = job->M;
         job->SharedB = GemmWorkspace.Current.PackedB(sharedB);
         Run(job, DivUp(job->N, GemmMicroKernel.Cols), &PackSharedB, parallel);
         Run(job, DivUp(job->M, TallTileRows), &ComputeRowBlock, parallel);
